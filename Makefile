@@ -1,0 +1,111 @@
+# cloudpulse — see README.md. Two commands do everything on a fresh machine:
+#   make check   check a cloud (OS_CLOUD), or bring the lab cloud up and check it
+#   make test    build the pinned tools, run unit and static checks, then the cloud tests on the lab
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+export PATH := /usr/local/go/bin:$(ROOT)/.tools/bin:$(PATH)
+export GOFLAGS := -mod=readonly
+TOOLS := $(ROOT)/.tools
+export CLOUDPULSE_ROOT := $(ROOT)
+export CLOUDPULSE_TOFU := $(TOOLS)/bin/tofu
+export CLOUDPULSE_TOFURC := $(TOOLS)/tofurc
+export TF_CLI_CONFIG_FILE := $(TOOLS)/tofurc
+export CHECKPOINT_DISABLE := 1
+GOTESTSUM := $(TOOLS)/bin/gotestsum
+REPORTS := $(ROOT)/reports
+# The lab's clouds (scripts/lab writes them).
+LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
+# Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
+CLOUD_TEST_TIMEOUT ?= 45m
+
+.PHONY: all tools test unit vet tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
+        cloud-test bench check clean clean-cloud
+
+all: build
+
+## tools: build the pinned OpenTofu, OpenStack provider (filesystem mirror) and gotestsum into .tools/
+tools:
+	@scripts/tools.sh
+
+## build: the cpulse binary into bin/
+build:
+	@mkdir -p bin
+	go build -trimpath -o bin/cpulse ./cmd/cpulse
+
+vet:
+	go vet ./...
+
+## unit: fast tests that need no cloud (JUnit in reports/unit.junit.xml)
+unit: tools
+	@mkdir -p $(REPORTS)
+	$(GOTESTSUM) --junitfile $(REPORTS)/unit.junit.xml --format testname -- -count=1 ./helpers/... $$(go list ./cmd/... 2>/dev/null)
+
+## tf-check: tofu fmt -check and validate of every module and fixture
+tf-check: tools
+	@scripts/tf-check.sh
+
+## lab-up: bring the lab cloud up (installs Debian packages on a fresh machine; idempotent)
+lab-up:
+	@scripts/lab/up.sh
+
+lab-down:
+	@scripts/lab/down.sh
+
+## lab-status: exit 0 only when every lab service answers and every agent is up
+lab-status:
+	@scripts/lab/status.sh
+
+lab-logs:
+	@scripts/lab/logs.sh
+
+# The cloud tests run as the lab's member; admin-only tests use the admin cloud. The
+# lab's monitoring passwords (RabbitMQ, MariaDB) come from .lab/secrets.env, never the command line.
+LAB_SECRETS := set -a; . $(ROOT)/.lab/secrets.env; set +a;
+LAB_ENV := $(LAB_SECRETS) OS_CLIENT_CONFIG_FILE=$(LAB_CLOUDS) OS_CLOUD=lab-member CLOUDPULSE_ADMIN_CLOUD=lab-admin \
+	CLOUDPULSE_SERVICE_MAP=$(ROOT)/fixtures/service-map/lab.yaml CLOUDPULSE_HORIZON_URL=http://127.0.0.1:8080/ \
+	CLOUDPULSE_LAB=1
+
+## lab-smoke: one VM on each compute host: ping, ssh, http, volume; prints step timings
+lab-smoke: tools lab-up
+	@mkdir -p $(REPORTS)
+	$(LAB_ENV) $(GOTESTSUM) --junitfile $(REPORTS)/lab-smoke.junit.xml --format standard-verbose -- \
+		-count=1 -timeout $(CLOUD_TEST_TIMEOUT) -run 'TestLabSmoke' ./tests/
+
+## cloud-test: every cloud test (endpoint, operator with faults, functional, operator mode, lab smoke) against the lab
+cloud-test: tools lab-up
+	@mkdir -p $(REPORTS)
+	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
+		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
+		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
+
+## bench: the endpoint check set against the lab, 30 times as lab-member and as lab-admin (wall per set, p50/p95 per service)
+bench: tools lab-up
+	$(LAB_ENV) go test -count=1 -run '^$$' -bench EndpointSet -benchtime 30x ./tests/
+	$(LAB_ENV) OS_CLOUD=lab-admin go test -count=1 -run '^$$' -bench EndpointSet -benchtime 30x ./tests/
+
+## image-test: boot the test guest under qemu in a private network namespace: ping, ssh, http, hot-plug, ACPI
+image-test:
+	@fixtures/image/build.sh
+	@fixtures/image/test-boot.sh
+
+## test: everything a new user and CI run
+test: tools vet unit tf-check image-test cloud-test
+
+## check: check OS_CLOUD's cloud; with no OS_CLOUD, bring the lab up and check it
+check: build
+ifeq ($(strip $(OS_CLOUD)),)
+	@$(MAKE) --no-print-directory lab-up
+	$(LAB_SECRETS) OS_CLIENT_CONFIG_FILE=$(LAB_CLOUDS) CLOUDPULSE_SERVICE_MAP=$(ROOT)/fixtures/service-map/lab.yaml \
+		CLOUDPULSE_HORIZON_URL=$${CLOUDPULSE_HORIZON_URL:-http://127.0.0.1:8080/} bin/cpulse check all --cloud lab-admin
+else
+	bin/cpulse check all
+endif
+
+## clean-cloud: destroy what interrupted runs left (state/runs), and verify nothing tagged remains
+clean-cloud: build
+	@if [ -z "$${OS_CLOUD:-}" ]; then OS_CLIENT_CONFIG_FILE=$(LAB_CLOUDS) bin/cpulse cleanup --cloud lab-member; \
+	else bin/cpulse cleanup; fi
+
+clean:
+	rm -rf bin reports

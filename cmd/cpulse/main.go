@@ -1,0 +1,79 @@
+// Command cpulse checks the health of an OpenStack cloud the way its users use it.
+//
+//	cpulse check endpoint|operator|functional|all [--cloud NAME] [--service-map FILE] [--json]
+//	cpulse cleanup [--cloud NAME]
+//
+// The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
+// Exit status: 0 all checks passed (or skipped), 1 a check failed, 2 bad usage or input.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// usageError is bad input: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// errChecksFailed means the command ran and a check failed: exit 1.
+var errChecksFailed = errors.New("one or more checks failed")
+
+const usage = `cpulse checks the health of an OpenStack cloud the way its users use it.
+
+Usage:
+  cpulse check endpoint|operator|functional|all [flags]   run checks, print a table (or --json)
+  cpulse cleanup [flags]                                 destroy what interrupted runs left behind
+
+Run "cpulse check -h" or "cpulse cleanup -h" for flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &u):
+		fmt.Fprintln(stderr, "cpulse:", err)
+		return 2
+	case errors.Is(err, errChecksFailed):
+		return 1
+	default:
+		fmt.Fprintln(stderr, "cpulse:", err)
+		return 1
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
+	case "cleanup":
+		return runCleanup(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usagef("unknown command %q", args[0])
+	}
+}

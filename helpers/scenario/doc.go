@@ -1,0 +1,18 @@
+// Package scenario holds the scenarios — a fixture, its variables and its
+// validations — written once and run by go test (through terratest) and by
+// cpulse (through terraform-exec).
+//
+// Functional is the scenario users care about first: a tenant uploads an
+// image, builds a network and router, opens a security group, boots two VMs
+// with floating IPs, attaches a volume, and everything works by ping, ssh and
+// http. Validations run in Tempest's order (ping from the runner, ssh, pings
+// from inside the VM, http, then the volume) and a failure dumps the servers'
+// console logs.
+//
+//	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg, RunID: "r1"})
+//	...
+//	err = f.Precheck(ctx, c)                 // everything missing, listed at once, before anything exists
+//	ws, err := f.Workspace()
+//	r, err := tf.NewExec(ws, tools, cfg.TerraformEnv(), nil)
+//	res := f.Run(ctx, c, r, scenario.Hooks{})
+package scenario

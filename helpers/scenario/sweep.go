@@ -1,0 +1,189 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+)
+
+// sweepOrder is the order resources are deleted in: what uses a resource goes
+// before it (servers release volumes; deleting a port disassociates its
+// floating IP; router interfaces go before subnets, ports before networks).
+var sweepOrder = []string{"server", "floating-ip", "volume", "port", "router", "subnet", "network",
+	"security-group", "server-group", "keypair", "image"}
+
+// Sweep deletes, through the APIs, every resource tagged with the run's id or
+// named for it (TaggedOrNamed) — what OpenTofu no longer knows about because the run was killed
+// (SIGKILL) before its state was written. It waits for servers to be gone
+// before volumes and ports, retries what is still in use, and returns what it
+// deleted and the errors of what it could not delete. A resource that is
+// already gone counts as deleted.
+//
+// With kinds, only resources of those kinds are deleted (cleanup deletes the
+// servers before OpenTofu destroys their ports).
+func Sweep(ctx context.Context, c *cloud.Cloud, runID string, kinds ...string) ([]Resource, error) {
+	found, err := TaggedOrNamed(ctx, c, runID)
+	if err != nil && len(found) == 0 {
+		return nil, err
+	}
+	byKind := map[string][]Resource{}
+	for _, r := range found {
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+	}
+	var deleted []Resource
+	var errs []error
+	for _, kind := range sweepOrder {
+		if len(kinds) > 0 && !slices.Contains(kinds, kind) {
+			continue
+		}
+		for _, r := range byKind[kind] {
+			if err := sweepOne(ctx, c, r); err != nil {
+				errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
+				continue
+			}
+			deleted = append(deleted, r)
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+func gone(err error) bool { return gophercloud.ResponseCodeIs(err, http.StatusNotFound) }
+
+// retryInUse retries del while the cloud answers 409 or 400 (still in use,
+// still attached), until ctx or two minutes end.
+func retryInUse(ctx context.Context, del func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		err := del()
+		if err == nil || gone(err) {
+			return nil
+		}
+		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) && !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still in use: %w", err)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
+	switch r.Kind {
+	case "server":
+		cc, err := c.Compute()
+		if err != nil {
+			return err
+		}
+		if err := servers.Delete(ctx, cc, r.ID).ExtractErr(); err != nil && !gone(err) {
+			return err
+		}
+		// a server still booting can take minutes: nova retries an interface detach
+		// (its port deleted under it) for ~3 minutes before it deletes the server
+		wctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+		defer cancel()
+		for {
+			_, err := servers.Get(wctx, cc, r.ID).Extract()
+			if gone(err) {
+				return nil
+			}
+			select {
+			case <-wctx.Done():
+				return fmt.Errorf("server still there after 8m")
+			case <-time.After(2 * time.Second):
+			}
+		}
+	case "keypair", "server-group":
+		cc, err := c.Compute()
+		if err != nil {
+			return err
+		}
+		if r.Kind == "keypair" {
+			return retryInUse(ctx, func() error { return keypairs.Delete(ctx, cc, r.ID, nil).ExtractErr() })
+		}
+		return retryInUse(ctx, func() error { return servergroups.Delete(ctx, cc, r.ID).ExtractErr() })
+	case "volume":
+		bs, err := c.BlockStorage()
+		if err != nil {
+			return err
+		}
+		return retryInUse(ctx, func() error { return volumes.Delete(ctx, bs, r.ID, volumes.DeleteOpts{Cascade: true}).ExtractErr() })
+	case "image":
+		ic, err := c.Image()
+		if err != nil {
+			return err
+		}
+		return retryInUse(ctx, func() error { return images.Delete(ctx, ic, r.ID).ExtractErr() })
+	}
+	nc, err := c.Network()
+	if err != nil {
+		return err
+	}
+	switch r.Kind {
+	case "floating-ip":
+		return retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, r.ID).ExtractErr() })
+	case "router":
+		// Floating IPs routed through the run's router belong to the run, tagged or
+		// not (a kill between create and tag leaves them untagged).
+		fpages, err := floatingips.List(nc, floatingips.ListOpts{RouterID: r.ID}).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		fips, err := floatingips.ExtractFloatingIPs(fpages)
+		if err != nil {
+			return err
+		}
+		for _, f := range fips {
+			if err := retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, f.ID).ExtractErr() }); err != nil {
+				return fmt.Errorf("floating IP %s on the router: %w", f.FloatingIP, err)
+			}
+		}
+		// then its interfaces (its ports on the run's subnets)
+		pages, err := ports.List(nc, ports.ListOpts{DeviceID: r.ID}).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		all, err := ports.ExtractPorts(pages)
+		if err != nil {
+			return err
+		}
+		for _, p := range all {
+			if p.DeviceOwner == "network:router_gateway" {
+				continue // goes with the router
+			}
+			if _, err := routers.RemoveInterface(ctx, nc, r.ID, routers.RemoveInterfaceOpts{PortID: p.ID}).Extract(); err != nil && !gone(err) {
+				return fmt.Errorf("remove interface %s: %w", p.ID, err)
+			}
+		}
+		return retryInUse(ctx, func() error { return routers.Delete(ctx, nc, r.ID).ExtractErr() })
+	case "port":
+		return retryInUse(ctx, func() error { return ports.Delete(ctx, nc, r.ID).ExtractErr() })
+	case "subnet":
+		return retryInUse(ctx, func() error { return subnets.Delete(ctx, nc, r.ID).ExtractErr() })
+	case "network":
+		return retryInUse(ctx, func() error { return networks.Delete(ctx, nc, r.ID).ExtractErr() })
+	case "security-group":
+		return retryInUse(ctx, func() error { return groups.Delete(ctx, nc, r.ID).ExtractErr() })
+	}
+	return fmt.Errorf("unknown kind %q", r.Kind)
+}

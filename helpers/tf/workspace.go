@@ -1,0 +1,184 @@
+package tf
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// VarFile is the name of the variables file written into every workspace.
+// Keeping the variables next to the state means a later destroy (a second run,
+// `cpulse cleanup`, the upgrade's post stage) needs nothing but the directory.
+const VarFile = "cloudpulse.auto.tfvars.json"
+
+// Workspace is a fixture copied, with the modules it references, into a state
+// directory of its own: <StateRoot>/<fixture>-<run id>/{modules,fixtures/<fixture>}.
+type Workspace struct {
+	Root  string // the copy's root, removed by Remove
+	Dir   string // the fixture inside the copy: tofu runs here
+	RunID string
+}
+
+// WorkspaceOptions say what to copy and where.
+type WorkspaceOptions struct {
+	// Fixture is the fixture directory, absolute or relative to the repository root (e.g. "fixtures/functional").
+	Fixture string
+	// RunID is put in the directory name; the fixture gets it as a variable only through Vars.
+	RunID string
+	// Vars are written to VarFile as JSON.
+	Vars map[string]any
+	// StateRoot holds workspaces; default $CLOUDPULSE_STATE_DIR or <repo>/state/runs.
+	StateRoot string
+}
+
+var runIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
+
+// ValidRunID reports whether id is usable in every resource name: lower-case
+// letters, digits and dashes, at most 31 characters.
+func ValidRunID(id string) error {
+	if !runIDPattern.MatchString(id) {
+		return fmt.Errorf("run id %q: use 1-31 lower-case letters, digits and dashes, starting with a letter or digit", id)
+	}
+	return nil
+}
+
+// NewWorkspace copies the fixture and the repository's modules/ into a fresh
+// state directory and writes the variables file.
+func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
+	if err := ValidRunID(o.RunID); err != nil {
+		return nil, err
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	fixture := o.Fixture
+	if !filepath.IsAbs(fixture) {
+		fixture = filepath.Join(root, fixture)
+	}
+	if !fileExists(fixture) {
+		return nil, fmt.Errorf("fixture %s does not exist", fixture)
+	}
+	rel, err := filepath.Rel(root, fixture)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, fmt.Errorf("fixture %s is not inside the repository %s", fixture, root)
+	}
+	stateRoot := o.StateRoot
+	if stateRoot == "" {
+		stateRoot = os.Getenv("CLOUDPULSE_STATE_DIR")
+	}
+	if stateRoot == "" {
+		stateRoot = filepath.Join(root, "state", "runs")
+	}
+	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID}
+	ws.Dir = filepath.Join(ws.Root, rel)
+	if fileExists(ws.Root) {
+		return nil, fmt.Errorf("workspace %s already exists: a run with id %q left state behind; destroy it with `cpulse cleanup` or `make clean-cloud`", ws.Root, o.RunID)
+	}
+	if err := copyTree(fixture, ws.Dir); err != nil {
+		return nil, fmt.Errorf("copy fixture %s: %w", fixture, err)
+	}
+	if mods := filepath.Join(root, "modules"); fileExists(mods) {
+		if err := copyTree(mods, filepath.Join(ws.Root, "modules")); err != nil {
+			return nil, fmt.Errorf("copy modules: %w", err)
+		}
+	}
+	if err := ws.WriteVars(o.Vars); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// OpenWorkspace opens a workspace left by an earlier run (for destroy or the upgrade's post stage).
+func OpenWorkspace(root string) (*Workspace, error) {
+	matches, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", VarFile))
+	if len(matches) != 1 {
+		return nil, fmt.Errorf("%s is not a cloudpulse workspace (want exactly one fixtures/*/%s, found %d)", root, VarFile, len(matches))
+	}
+	return &Workspace{Root: root, Dir: filepath.Dir(matches[0]), RunID: runIDFromDir(root)}, nil
+}
+
+func runIDFromDir(root string) string {
+	b := filepath.Base(root)
+	if i := strings.Index(b, "-"); i >= 0 {
+		return b[i+1:]
+	}
+	return b
+}
+
+// WriteVars replaces the workspace's variables file.
+func (w *Workspace) WriteVars(vars map[string]any) error {
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	b, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode variables: %w", err)
+	}
+	// 0600: a generated tenant password may be among the variables.
+	return os.WriteFile(filepath.Join(w.Dir, VarFile), b, 0o600)
+}
+
+// Vars reads the workspace's variables file back.
+func (w *Workspace) Vars() (map[string]any, error) {
+	b, err := os.ReadFile(filepath.Join(w.Dir, VarFile))
+	if err != nil {
+		return nil, err
+	}
+	var vars map[string]any
+	if err := json.Unmarshal(b, &vars); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(w.Dir, VarFile), err)
+	}
+	return vars, nil
+}
+
+// Remove deletes the workspace; call it only after a successful destroy.
+func (w *Workspace) Remove() error { return os.RemoveAll(w.Root) }
+
+// copyTree copies regular files and directories, leaving out OpenTofu's
+// working files (.terraform, state, lock file) so every run starts clean.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		name := d.Name()
+		if d.IsDir() && name == ".terraform" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (name == ".terraform.lock.hcl" || strings.HasSuffix(name, ".tfstate") || strings.Contains(name, ".tfstate.") || name == VarFile) {
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return copyFile(p, target)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,70 @@
+locals {
+  run_tag = "cloudpulse-run=${var.run_id}"
+  tags    = distinct(concat([local.run_tag], var.tags))
+
+  server_names = [for i in range(var.server_count) : format("%s-%d", var.name_prefix, i + 1)]
+
+  # Server name => its index and, when pinning, the host it is forced onto.
+  servers = {
+    for i, name in local.server_names : name => {
+      index = i
+      host  = length(var.hosts) > 0 ? var.hosts[i % length(var.hosts)] : null
+    }
+  }
+}
+
+resource "openstack_compute_servergroup_v2" "this" {
+  count = var.server_group_policy != null ? 1 : 0
+
+  name     = "${var.name_prefix}-group"
+  policies = [var.server_group_policy]
+}
+
+resource "openstack_networking_port_v2" "this" {
+  for_each = local.servers
+
+  name               = "${each.key}-port"
+  network_id         = var.network_id
+  admin_state_up     = true
+  security_group_ids = var.security_group_ids
+  tags               = local.tags
+
+  fixed_ip {
+    subnet_id = var.subnet_id
+  }
+}
+
+resource "openstack_compute_instance_v2" "this" {
+  for_each = local.servers
+
+  name         = each.key
+  image_id     = var.image_id
+  flavor_id    = var.flavor_id
+  key_pair     = var.key_pair
+  config_drive = var.config_drive
+  user_data    = var.user_data
+  tags         = local.tags
+  metadata     = merge(var.metadata, { "cloudpulse-run" = var.run_id })
+
+  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : var.availability_zone
+
+  network {
+    port = openstack_networking_port_v2.this[each.key].id
+  }
+
+  dynamic "scheduler_hints" {
+    for_each = openstack_compute_servergroup_v2.this
+    content {
+      group = scheduler_hints.value.id
+    }
+  }
+}
+
+resource "openstack_networking_floatingip_v2" "this" {
+  for_each = var.floating_ip_pool != null ? local.servers : {}
+
+  pool        = var.floating_ip_pool
+  port_id     = openstack_networking_port_v2.this[each.key].id
+  description = "${each.key}-fip"
+  tags        = local.tags
+}

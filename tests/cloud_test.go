@@ -1,0 +1,50 @@
+package tests
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+)
+
+// cloudConfig loads the cloud named by OS_CLOUD (or the OS_* variables); with
+// neither, the test is skipped: these tests need a cloud.
+func cloudConfig(t testing.TB) *cloud.Config {
+	t.Helper()
+	if os.Getenv("OS_CLOUD") == "" && os.Getenv("OS_AUTH_URL") == "" {
+		t.Skip("no cloud: set OS_CLOUD (clouds.yaml) to run the cloud tests; `make test` uses the lab")
+	}
+	cfg, err := cloud.Load("")
+	require.NoError(t, err)
+	return cfg
+}
+
+// runContext ends at SIGINT/SIGTERM, and early enough before go test's own
+// -timeout that destroy (reserve) still fits: a go test timeout panics and
+// skips deferred cleanups (terratest #759).
+func runContext(t *testing.T, reserve time.Duration) context.Context {
+	t.Helper()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	t.Cleanup(stop)
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+func connect(t *testing.T, ctx context.Context, cfg *cloud.Config) *cloud.Cloud {
+	t.Helper()
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	c, err := cfg.Connect(cctx)
+	require.NoError(t, err)
+	return c
+}

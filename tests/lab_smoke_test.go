@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
+)
+
+// TestLabSmoke proves the lab cloud serves what every other test needs: as the
+// lab's member, one VM on each compute host (anti-affinity), floating IPs that
+// answer ping, ssh and http, and a Ceph volume that appears in the guest, is
+// written, read back and detached; then everything is deleted. The admin cloud
+// confirms the VMs landed on two different hypervisors.
+func TestLabSmoke(t *testing.T) {
+	if os.Getenv("CLOUDPULSE_LAB") == "" {
+		t.Skip("lab only: run through `make lab-smoke` (CLOUDPULSE_LAB=1)")
+	}
+	admin := adminCloud(t)
+	runFunctional(t, cloudConfig(t), func(o *scenario.FunctionalOptions) {
+		o.ServerGroupPolicy = "anti-affinity"
+	}, func(out tf.Outputs) []scenario.Validation {
+		return []scenario.Validation{{
+			Name: "one VM on each compute host",
+			Run: func(ctx context.Context) error {
+				var ids []string
+				if err := out.Decode("server_ids", &ids); err != nil {
+					return err
+				}
+				c, err := admin.Connect(ctx)
+				if err != nil {
+					return err
+				}
+				cc, err := c.Compute()
+				if err != nil {
+					return err
+				}
+				seen := map[string]string{}
+				for _, id := range ids {
+					s, err := servers.Get(ctx, cc, id).Extract()
+					if err != nil {
+						return fmt.Errorf("server %s as admin: %w", id, err)
+					}
+					if other, dup := seen[s.Host]; dup {
+						return fmt.Errorf("servers %s and %s both run on %q: anti-affinity did not spread them", other, s.Name, s.Host)
+					}
+					seen[s.Host] = s.Name
+					t.Logf("%s runs on compute host %s", s.Name, s.Host)
+				}
+				return nil
+			},
+		}}
+	})
+}
+
+// adminCloud is CLOUDPULSE_ADMIN_CLOUD (a clouds.yaml cloud with the admin role), or skips.
+func adminCloud(t *testing.T) *cloud.Config {
+	t.Helper()
+	name := os.Getenv("CLOUDPULSE_ADMIN_CLOUD")
+	if name == "" {
+		t.Skip("set CLOUDPULSE_ADMIN_CLOUD to a clouds.yaml cloud with the admin role")
+	}
+	cfg, err := cloud.Load(name)
+	require.NoError(t, err)
+	return cfg
+}
