@@ -29,9 +29,11 @@ PKGS=(
 )
 
 missing_packages() {
-  # dpkg-query prints "ii " for installed ones; unknown names go to stderr and count as missing
+  # dpkg-query prints "ii " for installed ones; unknown names go to stderr and count as missing. It exits 1
+  # when any name is unknown: under errexit + pipefail that must not end this function (a fresh machine
+  # would then report "all installed").
   local installed
-  installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null | awk '$1 == "ii" {print $2}')
+  installed=$({ dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null || true; } | awk '$1 == "ii" {print $2}')
   local p
   for p in "$@"; do grep -qx "$p" <<<"$installed" || echo "$p"; done
 }
