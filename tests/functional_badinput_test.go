@@ -108,14 +108,18 @@ func quotalessTenant(t *testing.T, ctx context.Context, admin *cloud.Cloud, base
 	proj, err := projects.Create(ctx, id, projects.CreateOpts{Name: name, DomainID: domain,
 		Description: "cloudpulse TestFunctionalBadInput " + scenario.RunTag(runID)}).Extract()
 	require.NoError(t, err)
-	t.Cleanup(func() { cleanupIdentity(t, id, "project "+name, func(ctx context.Context) error { return projects.Delete(ctx, id, proj.ID).ExtractErr() }) })
+	t.Cleanup(func() {
+		cleanupIdentity(t, id, "project "+name, func(ctx context.Context) error { return projects.Delete(ctx, id, proj.ID).ExtractErr() })
+	})
 
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
 	password := hex.EncodeToString(secret)
 	user, err := users.Create(ctx, id, users.CreateOpts{Name: name, DomainID: domain, DefaultProjectID: proj.ID, Password: password}).Extract()
 	require.NoError(t, err)
-	t.Cleanup(func() { cleanupIdentity(t, id, "user "+name, func(ctx context.Context) error { return users.Delete(ctx, id, user.ID).ExtractErr() }) })
+	t.Cleanup(func() {
+		cleanupIdentity(t, id, "user "+name, func(ctx context.Context) error { return users.Delete(ctx, id, user.ID).ExtractErr() })
+	})
 
 	pages, err := roles.List(id, roles.ListOpts{Name: "member"}).AllPages(ctx)
 	require.NoError(t, err)
