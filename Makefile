@@ -33,8 +33,10 @@ build:
 	@mkdir -p bin
 	go build -trimpath -o bin/cpulse ./cmd/cpulse
 
+## vet: go vet, and gofmt must have nothing to change
 vet:
 	go vet ./...
+	@bad=$$(gofmt -l cmd helpers tests); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad" >&2; exit 1; fi
 
 ## unit: fast tests that need no cloud (JUnit in reports/unit.junit.xml)
 unit: tools
