@@ -230,10 +230,21 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer lcancel()
 	done := res.Timeline.Start("no leftovers")
+	// A failed or interrupted apply can leave what OpenTofu never recorded: a
+	// create whose response was lost when the run was cancelled (a floating IP
+	// neutron made, not yet tagged). Then the check looks by name and
+	// description too, which lists every resource of each kind the user sees.
+	find := Tagged
+	if res.Err != nil {
+		find = TaggedOrNamed
+	}
 	var left []string
 	lerr := probe.WaitFor(lctx, 5*time.Second, func(ctx context.Context) (bool, error) {
-		var err error
-		left, err = Leftovers(ctx, c, f.o.RunID) // retried only when the cloud does not answer
+		found, err := find(ctx, c, f.o.RunID) // retried only when the cloud does not answer
+		left = left[:0]
+		for _, r := range found {
+			left = append(left, r.String())
+		}
 		return err == nil, err
 	})
 	res.Leftovers = left
