@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
@@ -56,6 +59,40 @@ func TestLabSmoke(t *testing.T) {
 				}
 				return nil
 			},
+		}, {
+			// The tiny guest prints "cloudpulse-guest ready ... uptime=S" on its serial console once
+			// dropbear and httpd run: S is boot → ssh/http ready under nova's qemu (TCG).
+			Name: "each guest reports ready on its console",
+			Run: func(ctx context.Context) error {
+				var ids []string
+				if err := out.Decode("server_ids", &ids); err != nil {
+					return err
+				}
+				c, err := admin.Connect(ctx)
+				if err != nil {
+					return err
+				}
+				cc, err := c.Compute()
+				if err != nil {
+					return err
+				}
+				for _, id := range ids {
+					var line string
+					err := probe.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+						log, err := servers.ShowConsoleOutput(ctx, cc, id, servers.ShowConsoleOutputOpts{}).Extract()
+						if err != nil {
+							return false, nil // the console may not be readable yet; retried until ctx ends
+						}
+						line = readyLine(log)
+						return line != "", nil
+					})
+					if err != nil {
+						return fmt.Errorf("server %s: no \"cloudpulse-guest ready\" line on its console: %w", id, err)
+					}
+					t.Logf("server %s: %s", id, line)
+				}
+				return nil
+			},
 		}}
 	})
 }
@@ -70,4 +107,14 @@ func adminCloud(t *testing.T) *cloud.Config {
 	cfg, err := cloud.Load(name)
 	require.NoError(t, err)
 	return cfg
+}
+
+// readyLine is the guest's readiness line in a console log, or "".
+func readyLine(console string) string {
+	for _, l := range strings.Split(console, "\n") {
+		if i := strings.Index(l, "cloudpulse-guest ready "); i >= 0 {
+			return strings.TrimSpace(l[i:])
+		}
+	}
+	return ""
 }
