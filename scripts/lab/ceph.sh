@@ -55,6 +55,7 @@ need_packages() {
 }
 
 # --- daemons --------------------------------------------------------------------------------------------------
+ASOK_DIR=/run/lab/ceph                                   # admin sockets (ceph.conf run_dir)
 pidfile() { echo "$D/run/$1.pid"; }                      # $1 = mon.a | mgr.x | osd.0
 running() {                                               # running mon.a → true if that daemon is alive
   local f p; f=$(pidfile "$1"); [[ -s $f ]] || return 1; p=$(<"$f")
@@ -117,8 +118,9 @@ auth_cluster_required = cephx
 auth_service_required = cephx
 auth_client_required = cephx
 auth_allow_insecure_global_id_reclaim = false
-# daemons' admin sockets; clients create none
-run_dir = $D/run
+# daemons' admin sockets (clients create none): a short path, since a UNIX socket path must be under 108
+# bytes and the checkout's own path (a CI runner's workspace) can be that long alone
+run_dir = $ASOK_DIR
 # one OSD: size-1 pools, no failure domain above the OSD, no autoscaler reshuffles
 osd_pool_default_size = 1
 osd_pool_default_min_size = 1
@@ -254,7 +256,7 @@ ensure_pool_and_client() {                               # few CLI calls: each c
 
 cmd_up() {
   need_packages
-  mkdir -p "$D"/{mon,mgr/ceph-$MGR_ID,osd,run,log}
+  mkdir -p "$D"/{mon,mgr/ceph-$MGR_ID,osd,run,log} "$ASOK_DIR"
   local fsid
   if [[ -f $D/mon/ceph-$MON_ID/.lab-ready ]]; then
     [[ -s $D/fsid ]] || die "$D has a mon store but no fsid file; run 'ceph.sh wipe' and retry"
