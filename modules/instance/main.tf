@@ -11,6 +11,16 @@ locals {
       host  = length(var.hosts) > 0 ? var.hosts[i % length(var.hosts)] : null
     }
   }
+
+  # In a server group the first server is created before the others. Nova's scheduler does not see
+  # parallel requests of one group: both can land on the same host, fail nova-compute's late
+  # anti-affinity check, be rescheduled together, and on a small cloud run out of hosts (seen on the
+  # two-host lab: "Exhausted all hosts available for retrying build failures"). Once the first server
+  # has its host, the others are scheduled knowing it.
+  first_name  = local.server_names[0]
+  first_wave  = var.server_group_policy != null ? { (local.first_name) = local.servers[local.first_name] } : local.servers
+  second_wave = var.server_group_policy != null ? { for n, s in local.servers : n => s if n != local.first_name } : {}
+  instances   = merge(openstack_compute_instance_v2.this, openstack_compute_instance_v2.after_first)
 }
 
 resource "openstack_compute_servergroup_v2" "this" {
@@ -35,7 +45,7 @@ resource "openstack_networking_port_v2" "this" {
 }
 
 resource "openstack_compute_instance_v2" "this" {
-  for_each = local.servers
+  for_each = local.first_wave
 
   name         = each.key
   image_id     = var.image_id
@@ -58,6 +68,35 @@ resource "openstack_compute_instance_v2" "this" {
       group = scheduler_hints.value.id
     }
   }
+}
+
+# The rest of a server group's servers, after the first (see local.first_wave).
+resource "openstack_compute_instance_v2" "after_first" {
+  for_each = local.second_wave
+
+  name         = each.key
+  image_id     = var.image_id
+  flavor_id    = var.flavor_id
+  key_pair     = var.key_pair
+  config_drive = var.config_drive
+  user_data    = var.user_data
+  tags         = local.tags
+  metadata     = merge(var.metadata, { "cloudpulse-run" = var.run_id })
+
+  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : var.availability_zone
+
+  network {
+    port = openstack_networking_port_v2.this[each.key].id
+  }
+
+  dynamic "scheduler_hints" {
+    for_each = openstack_compute_servergroup_v2.this
+    content {
+      group = scheduler_hints.value.id
+    }
+  }
+
+  depends_on = [openstack_compute_instance_v2.this]
 }
 
 resource "openstack_networking_floatingip_v2" "this" {

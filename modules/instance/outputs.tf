@@ -1,6 +1,6 @@
 output "ids" {
   description = "Server IDs, in index order (server 1 first)."
-  value       = [for n in local.server_names : openstack_compute_instance_v2.this[n].id]
+  value       = [for n in local.server_names : local.instances[n].id]
 }
 
 output "names" {
@@ -30,7 +30,7 @@ output "requested_hosts" {
 
 output "hypervisor_hostnames" {
   description = "Hypervisor hostname Nova reports for each server (OS-EXT-SRV-ATTR:hypervisor_hostname), in index order. Empty strings unless the caller has the admin role."
-  value       = [for n in local.server_names : openstack_compute_instance_v2.this[n].hypervisor_hostname]
+  value       = [for n in local.server_names : local.instances[n].hypervisor_hostname]
 }
 
 output "server_group_id" {
@@ -42,13 +42,13 @@ output "servers" {
   description = "Everything about each server, keyed by server name: id, index, port_id, fixed_ip, floating_ip (null without a pool), requested_host, hypervisor_hostname."
   value = {
     for n, s in local.servers : n => {
-      id                  = openstack_compute_instance_v2.this[n].id
+      id                  = local.instances[n].id
       index               = s.index
       port_id             = openstack_networking_port_v2.this[n].id
       fixed_ip            = openstack_networking_port_v2.this[n].all_fixed_ips[0]
       floating_ip         = var.floating_ip_pool != null ? openstack_networking_floatingip_v2.this[n].address : null
       requested_host      = s.host
-      hypervisor_hostname = openstack_compute_instance_v2.this[n].hypervisor_hostname
+      hypervisor_hostname = local.instances[n].hypervisor_hostname
     }
   }
 }
