@@ -28,17 +28,7 @@ import (
 //
 // Lab only (CLOUDPULSE_LAB=1): it kills a run on purpose.
 func TestKilledRunCleanup(t *testing.T) {
-	if os.Getenv("CLOUDPULSE_LAB") == "" {
-		t.Skip("lab only: kills a Functional run on purpose (CLOUDPULSE_LAB=1, `make cloud-test`)")
-	}
-	cfg := cloudConfig(t)
-	ctx := runContext(t, time.Minute)
-	c := connect(t, ctx, cfg)
-	stateDir := t.TempDir()
-	runID := scenario.NewRunID()
-	t.Cleanup(func() { // a safety net only: the assertions below decide
-		_, _ = scenario.Sweep(context.Background(), c, runID)
-	})
+	cfg, ctx, c, stateDir, runID := victimRun(t, "kills")
 
 	bin := filepath.Join(t.TempDir(), "cpulse")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/cpulse")
@@ -78,17 +68,7 @@ func TestKilledRunCleanup(t *testing.T) {
 //
 // Lab only (CLOUDPULSE_LAB=1): it interrupts a run on purpose.
 func TestInterruptedRunDestroys(t *testing.T) {
-	if os.Getenv("CLOUDPULSE_LAB") == "" {
-		t.Skip("lab only: interrupts a Functional run on purpose (CLOUDPULSE_LAB=1, `make cloud-test`)")
-	}
-	cfg := cloudConfig(t)
-	ctx := runContext(t, time.Minute)
-	c := connect(t, ctx, cfg)
-	stateDir := t.TempDir()
-	runID := scenario.NewRunID()
-	t.Cleanup(func() { // a safety net only: the assertions below decide
-		_, _ = scenario.Sweep(context.Background(), c, runID)
-	})
+	_, ctx, c, stateDir, runID := victimRun(t, "interrupts")
 
 	victim := startVictim(t, stateDir, runID)
 	victim.waitForServer(t, ctx, c)
@@ -117,6 +97,23 @@ func TestInterruptedRunDestroys(t *testing.T) {
 	entries, err := os.ReadDir(stateDir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "a run that destroyed everything keeps no workspace; it said:\n%s", victim.out.String())
+}
+
+// victimRun is what a test that breaks a Functional run on purpose needs: the
+// cloud, a context, a connection, a state directory and the victim's run id,
+// with an API sweep of that run as a safety net (the test's assertions decide).
+// Lab only (CLOUDPULSE_LAB=1).
+func victimRun(t *testing.T, does string) (*cloud.Config, context.Context, *cloud.Cloud, string, string) {
+	t.Helper()
+	if os.Getenv("CLOUDPULSE_LAB") == "" {
+		t.Skipf("lab only: %s a Functional run on purpose (CLOUDPULSE_LAB=1, `make cloud-test`)", does)
+	}
+	cfg := cloudConfig(t)
+	ctx := runContext(t, time.Minute)
+	c := connect(t, ctx, cfg)
+	runID := scenario.NewRunID()
+	t.Cleanup(func() { _, _ = scenario.Sweep(context.Background(), c, runID) })
+	return cfg, ctx, c, t.TempDir(), runID
 }
 
 // victim is TestFunctional run in a child process group of its own, with its

@@ -26,7 +26,10 @@ func TestLabSmoke(t *testing.T) {
 	if os.Getenv("CLOUDPULSE_LAB") == "" {
 		t.Skip("lab only: run through `make lab-smoke` (CLOUDPULSE_LAB=1)")
 	}
-	admin := adminCloud(t)
+	// The admin's view (which host runs a server, its console) through one connection.
+	ac := connect(t, runContext(t, time.Minute), adminCloud(t))
+	cc, err := ac.Compute()
+	require.NoError(t, err)
 	runFunctional(t, cloudConfig(t), func(o *scenario.FunctionalOptions) {
 		o.ServerGroupPolicy = "anti-affinity"
 	}, func(out tf.Outputs) []scenario.Validation {
@@ -35,14 +38,6 @@ func TestLabSmoke(t *testing.T) {
 			Run: func(ctx context.Context) error {
 				var ids []string
 				if err := out.Decode("server_ids", &ids); err != nil {
-					return err
-				}
-				c, err := admin.Connect(ctx)
-				if err != nil {
-					return err
-				}
-				cc, err := c.Compute()
-				if err != nil {
 					return err
 				}
 				seen := map[string]string{}
@@ -66,14 +61,6 @@ func TestLabSmoke(t *testing.T) {
 			Run: func(ctx context.Context) error {
 				var ids []string
 				if err := out.Decode("server_ids", &ids); err != nil {
-					return err
-				}
-				c, err := admin.Connect(ctx)
-				if err != nil {
-					return err
-				}
-				cc, err := c.Compute()
-				if err != nil {
 					return err
 				}
 				for _, id := range ids {
