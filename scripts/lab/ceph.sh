@@ -38,6 +38,9 @@ SECRET_USAGE='client.cinder secret'
 ACCEPTED_WARNINGS=${CEPH_ACCEPTED_WARNINGS:-POOL_NO_REDUNDANCY}
 UP_TIMEOUT=${CEPH_UP_TIMEOUT:-300}
 
+# shellcheck source=scripts/lab/host.sh
+. "$ROOT/scripts/lab/host.sh"                            # records of the daemons it starts (rec_proc)
+
 T0=$EPOCHREALTIME
 say() { printf '[ceph %6.1fs] %s\n' "$(bc <<<"$EPOCHREALTIME - $T0")" "$*"; }
 die() { printf 'ceph.sh: %s\n' "$*" >&2; exit 1; }
@@ -68,6 +71,7 @@ start_daemon() {                                          # start_daemon mon a â
   "ceph-$1" -i "$2" >"$D/log/$1.$2.start.log" 2>&1 ||
     die "ceph-$1 -i $2 failed to start: see $D/log/$1.$2.start.log and $D/log/$1.$2.log"
   waitfor 30 "ceph-$1 -i $2 to write its pid file" running "$1.$2"   # the daemon writes it after forking
+  rec_proc "$(<"$(pidfile "$1.$2")")" "ceph-$1.$2"
   say "$1.$2 started (pid $(<"$(pidfile "$1.$2")"))"
 }
 stop_daemon() {                                           # SIGTERM, wait up to 60 s (the OSD takes ~5 s)
@@ -296,22 +300,14 @@ cmd_up() {
 
 # --- down / wipe / status -------------------------------------------------------------------------------------
 cmd_down() {
-  local n p i strays
+  local n strays
   for n in "osd.$OSD_ID" "mgr.$MGR_ID" "mon.$MON_ID"; do stop_daemon "$n"; done
-  # The lab's daemons whose pid files are gone (their checkout deleted or re-cloned): one lab per machine, so
-  # every ceph-mon/-mgr/-osd with the lab's ids is the lab's.
-  strays=$(pgrep -x -f "ceph-(osd -i $OSD_ID|mgr -i $MGR_ID|mon -i $MON_ID)" || true)
-  if [[ -n $strays ]]; then
-    # shellcheck disable=SC2086
-    kill $strays 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-      for p in $strays; do kill -0 "$p" 2>/dev/null && break; p=""; done
-      [[ -z $p ]] && break; sleep 0.1
-    done
-    # shellcheck disable=SC2086
-    kill -KILL $strays 2>/dev/null || true
-    say "stopped ceph daemons without pid files: $(echo $strays)"
-  fi
+  # daemons the lab started whose pid files are gone (their checkout deleted or re-cloned): the host's records
+  # name them (pid and start time); nothing else is stopped
+  strays=$(rec_list proc | awk -v a="ceph-osd.$OSD_ID" -v b="ceph-mgr.$MGR_ID" -v c="ceph-mon.$MON_ID" \
+    '$3 == a || $3 == b || $3 == c' | while read -r p st _; do proc_is "$p" "$st" && echo "$p"; done)
+  for n in "osd.$OSD_ID" "mgr.$MGR_ID" "mon.$MON_ID"; do stop_recorded_procs "ceph-$n"; done
+  [[ -z $strays ]] || say "stopped ceph daemons without pid files: $(tr '\n' ' ' <<<"$strays")"
   say "stopped; data kept in $D ('ceph.sh wipe' deletes it)"
 }
 

@@ -213,6 +213,7 @@ S $f securitygroup firewall_driver iptables
 install -d -o root -g root -m 755 /var/lib/neutron/bin
 for h in "${COMPUTES[@]}"; do
   ln -sfn /usr/bin/neutron-linuxbridge-agent "/var/lib/neutron/bin/nlb-$h"
+  rec_add iptprefix "nlb-$h"                    # its chains nlb-compute-N-… are the lab's (teardown.sh)
   cf=/etc/neutron/linuxbridge-$h.ini
   [[ -e $cf ]] || install -m 640 -o root -g neutron /dev/null "$cf"
   S "$cf" DEFAULT host "$h"
@@ -327,6 +328,8 @@ echo '[rabbitmq_management].' >/etc/rabbitmq/enabled_plugins
 chown rabbitmq:rabbitmq /etc/rabbitmq/enabled_plugins 2>/dev/null || true
 
 # --- HAProxy: public API frontends on $VIP, admin stats socket, stats page (HTML, ;csv) and /metrics on loopback
+# The host's haproxy.cfg is kept before the lab first replaces it; down.sh --purge puts it back.
+grep -qs '^# written by scripts/lab/configure.sh' /etc/haproxy/haproxy.cfg || host_backup /etc/haproxy/haproxy.cfg
 install -d -m 755 /run/haproxy /var/log/haproxy
 {
   cat <<EOF

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # install.sh — install the lab's Debian packages (only what is missing; ~1 s when everything is there).
 #
-# Nothing starts during the install (/usr/sbin/policy-rc.d exit 101 is created first), every debconf question
-# of the OpenStack packages is preseeded to "don't configure" (preseed.txt), apt runs under eatmydata with
-# --no-install-recommends. Fresh machine: ~500 packages, ~230 MiB download, 8–11 min on 2 cores.
+# Nothing starts during the install (/usr/sbin/policy-rc.d says exit 101 while the lab's apt runs, and only then:
+# host.sh's with_policy_rc_d), every debconf question of the OpenStack packages is preseeded to "don't configure"
+# (preseed.txt), apt runs under eatmydata with --no-install-recommends. Fresh machine: ~500 packages, ~230 MiB download, 8–11 min on 2 cores.
 . "$(dirname "$0")/lib.sh"
 need_root
 
@@ -38,6 +38,7 @@ missing_packages() {
   for p in "$@"; do grep -qx "$p" <<<"$installed" || echo "$p"; done
 }
 
+policy_rc_d_restore                                   # what an interrupted earlier run left
 mapfile -t MISSING < <(missing_packages "${PKGS[@]}")
 if ((${#MISSING[@]} == 0)); then
   say "packages: all ${#PKGS[@]} installed"
@@ -45,11 +46,6 @@ if ((${#MISSING[@]} == 0)); then
 fi
 say "packages: installing ${#MISSING[@]} missing (${MISSING[*]:0:8}${MISSING[8]:+ …}) and their dependencies"
 
-if [[ ! -e /usr/sbin/policy-rc.d ]] || ! grep -q 'exit 101' /usr/sbin/policy-rc.d; then
-  printf '#!/bin/sh\n# written by scripts/lab/install.sh: packages never start services; the lab does\nexit 101\n' \
-    >/usr/sbin/policy-rc.d
-  chmod 755 /usr/sbin/policy-rc.d
-fi
 export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -q -y -o DPkg::Lock::Timeout=1200 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
   --no-install-recommends)
@@ -57,10 +53,10 @@ log=$LAB_LOG/apt.log
 mkdir -p "$LAB_LOG"
 apt-get -q -o DPkg::Lock::Timeout=1200 update >"$log" 2>&1 || { tail -20 "$log"; die "apt-get update failed (log: $log)"; }
 if ! command -v eatmydata >/dev/null; then
-  "${APT[@]}" install eatmydata >>"$log" 2>&1 || { tail -20 "$log"; die "installing eatmydata failed (log: $log)"; }
+  with_policy_rc_d "${APT[@]}" install eatmydata >>"$log" 2>&1 || { tail -20 "$log"; die "installing eatmydata failed (log: $log)"; }
 fi
 debconf-set-selections "$LAB_BIN/preseed.txt"
-eatmydata "${APT[@]}" install "${MISSING[@]}" >>"$log" 2>&1 || { tail -30 "$log"; die "apt-get install failed (log: $log)"; }
+with_policy_rc_d eatmydata "${APT[@]}" install "${MISSING[@]}" >>"$log" 2>&1 || { tail -30 "$log"; die "apt-get install failed (log: $log)"; }
 mapfile -t STILL < <(missing_packages "${PKGS[@]}")
 ((${#STILL[@]} == 0)) || die "still missing after apt: ${STILL[*]} (log: $log)"
 say "packages: installed ($(grep -c '^Setting up' "$log") set up; log $log)"

@@ -15,6 +15,9 @@ LAB_STATE=$LAB_DIR/state
 LAB_LOG=$LAB_DIR/log
 PY=/usr/bin/python3                  # OpenStack's libraries import only with Debian's python (not pyenv's)
 export LAB_DIR
+# what the lab owns on the host: marker, records of what it made, backups ($LAB_HOME = /var/lib/cloudpulse-lab)
+. "$LAB_BIN/host.sh"
+. "$LAB_BIN/teardown.sh"
 
 # --- addresses ----------------------------------------------------------------------------------------------
 SVC_IP=127.0.0.1                     # every service listens here (loopback only)
@@ -62,7 +65,6 @@ need_root() { [[ $EUID -eq 0 ]] || die "run as root (the lab starts system daemo
 # --- secrets ------------------------------------------------------------------------------------------------
 # Generated once, mode 600; never printed. Removed only by `down.sh --purge`.
 SECRETS=$LAB_DIR/secrets.env
-LAB_OWNER=/var/lib/cloudpulse-lab/owner   # which checkout's .lab the machine's lab state belongs to (up.sh)
 load_secrets() {
   mkdir -p "$LAB_DIR"
   if [[ ! -s $SECRETS ]]; then
@@ -180,14 +182,18 @@ svc_start() {
   MALLOC_ARENA_MAX=2 start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$(svc_pidfile "$1")" \
     --chuid "$S_USER:$S_USER" --chdir "/var/lib/$S_PROJ" --output "$S_LOG" \
     --startas "${S_CMD[0]}" -- "${S_CMD[@]:1}"
+  local pf; pf=$(svc_pidfile "$1")
+  [[ ! -s $pf ]] || rec_proc "$(<"$pf")" "svc:$1"
 }
 
 # svc_stop NAME [SECONDS] — signal the daemon, wait for it to exit, then KILL its process group (the daemon
-# and its workers: start-stop-daemon gave it a group of its own) after SECONDS or when workers linger
+# and its workers: start-stop-daemon gave it a group of its own) after SECONDS or when workers linger, and what
+# else descended from it (helpers started through sudo have sessions of their own)
 svc_stop() {
   svc_def "$1" || die "unknown service $1"
-  local p pg i limit=${2:-20}
-  p=$(svc_pid "$1") || { rm -f "$(svc_pidfile "$1")"; return 0; }
+  local p pg i tree limit=${2:-20}
+  p=$(svc_pid "$1") || { rm -f "$(svc_pidfile "$1")"; stop_recorded_procs "svc:$1"; return 0; }
+  tree=$(proc_tree "$p")
   pg=$(ps -o pgid= -p "$p" | tr -d ' ')
   [[ -n $pg && $pg != "$(ps -o pgid= -p $$ | tr -d ' ')" ]] || pg=""
   kill -"$S_STOPSIG" "$p" 2>/dev/null || true
@@ -198,7 +204,9 @@ svc_stop() {
     kill -KILL "$p" 2>/dev/null || true
   fi
   for ((i = 0; i < 25; i++)); do [[ -d /proc/$p ]] || break; sleep 0.2; done
+  kill_procs 2 <<<"$tree"
   rm -f "$(svc_pidfile "$1")"
+  stop_recorded_procs "svc:$1"
 }
 
 # --- libvirt per compute host -------------------------------------------------------------------------------

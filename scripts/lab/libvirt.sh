@@ -67,7 +67,7 @@ cmd_up() {
     nsenter -t "$(lv_pid "$host" virtlogd)" -m -u -- libvirtd -d -p /run/libvirt/libvirtd.pid
   else
     cmd_down >/dev/null 2>&1 || true
-    rm -f "$RUN"/*.pid
+    rm -f "$RUN/dbus.pid" "$RUN/virtlogd.pid" "$RUN/libvirtd.pid"
     unshare -m -u --propagation private -- bash -c '
       set -e
       host=$1 D=$2 RUN=$3
@@ -97,7 +97,7 @@ cmd_down() {
   fi
   local pids
   pids=$(ns_pids)
-  [[ -z $pids ]] && { rm -f "$RUN"/*.pid; return 0; }
+  [[ -z $pids ]] && { rm -f "$RUN/dbus.pid" "$RUN/virtlogd.pid" "$RUN/libvirtd.pid"; return 0; }
   # shellcheck disable=SC2086
   kill -TERM $pids 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
@@ -107,7 +107,7 @@ cmd_down() {
   done
   # shellcheck disable=SC2086
   [[ -z $p ]] || kill -KILL $p 2>/dev/null || true
-  rm -f "$RUN"/*.pid
+  rm -f "$RUN/dbus.pid" "$RUN/virtlogd.pid" "$RUN/libvirtd.pid"
 }
 
 cmd_status() {

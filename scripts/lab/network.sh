@@ -5,7 +5,7 @@
 #           (kept forever, so a probe of a lab address fails locally when the lab is down); create bridge
 #           br-lab (no ports of its own, IPv6 off) with 172.24.4.1/24 — neutron's physnet "public" is mapped
 #           onto it (linuxbridge bridge_mappings), so routers' gateway ports and floating IPs sit on it.
-#   down:   delete br-lab (the unreachable routes stay).
+#   down:   delete br-lab when the lab's records say the lab created it (the unreachable routes stay).
 #   status: exit 0 when br-lab has its address, the routes are there and ip_forward is 0.
 # The root namespace never forwards: floating-IP traffic is routed only inside neutron's qrouter namespaces.
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +25,10 @@ cmd_up() {
     ip -4 route replace unreachable "$r" metric "$UNREACHABLE_METRIC"
   done
   if ! ip link show "$EXT_BRIDGE" >/dev/null 2>&1; then
+    rec_add link "$EXT_BRIDGE"
     ip link add "$EXT_BRIDGE" type bridge forward_delay 0 stp_state 0
+  elif ! rec_has link "$EXT_BRIDGE"; then
+    die "a link named $EXT_BRIDGE exists that the lab did not create ($LAB_RECORDS): the lab will not use or delete it"
   fi
   sysctl -qw "net.ipv6.conf.$EXT_BRIDGE.disable_ipv6=1"
   ip addr replace "$EXT_GW/${EXT_CIDR#*/}" dev "$EXT_BRIDGE"
@@ -35,7 +38,9 @@ cmd_up() {
 
 cmd_down() {
   need_root
+  rec_has link "$EXT_BRIDGE" || return 0               # only the bridge the lab created
   ip link del "$EXT_BRIDGE" 2>/dev/null || true
+  rec_del link "$EXT_BRIDGE"
 }
 
 cmd_status() {

@@ -29,6 +29,10 @@ RESOURCE=cp-dummy CLONE=cp-clone CLONE_RSC=cp-clone-dummy
 UP_TIMEOUT=${PACEMAKER_UP_TIMEOUT:-120}
 PY=/usr/bin/python3
 
+CIB_DIR=/var/lib/pacemaker/cib
+# shellcheck source=scripts/lab/host.sh
+. "$ROOT/scripts/lab/host.sh"                           # records of its daemons, backups of the host's CIB
+
 T0=$EPOCHREALTIME
 say() { printf '[pacemaker %5.1fs] %s\n' "$(bc <<<"$EPOCHREALTIME - $T0")" "$*"; }
 die() { printf 'pacemaker.sh: %s\n' "$*" >&2; exit 1; }
@@ -68,23 +72,27 @@ start_daemon() {                                        # start_daemon NAME ENV.
   env "${env[@]}" start-stop-daemon --start --background --make-pidfile --pidfile "$(pidfile "$n")" \
     --exec "$bin" -- "$@" || die "$n failed to start (logs: $D/log/)"
   waitfor 10 "$n to stay up" running "$n"
+  rec_proc "$(<"$(pidfile "$n")")" "$n"
   say "$n started (pid $(<"$(pidfile "$n")"))"
 }
 stop_daemon() {                                         # SIGTERM, wait (pacemakerd stops the resources first)
-  local n=$1 limit=$2 f p i; f=$(pidfile "$n")
+  local n=$1 limit=$2 f p i tree; f=$(pidfile "$n")
   if ! running "$n"; then
     rm -f "$f"
-    # one lab per machine: a $n without our pid file is the lab's, left by a checkout that is gone
-    p=$(pgrep -x "$n" | head -1) || true
-    [[ -n $p ]] || return 0
-    say "$n (pid $p) runs without a pid file in $D/run: stopping it"
-  else
-    p=$(<"$f")
+    # the lab's $n whose pid file is gone (its checkout deleted or re-cloned): the host's records name it
+    if rec_list proc | awk -v n="$n" '$3 == n' | while read -r p st _; do proc_is "$p" "$st" && exit 0; done; then
+      say "$n runs without a pid file in $D/run (a recorded lab daemon): stopping it"
+      stop_recorded_procs "$n"
+    fi
+    return 0
   fi
+  p=$(<"$f")
+  tree=$(proc_tree "$p")                                # pacemakerd's children: based, fenced, execd, …
   kill "$p"
   for ((i = 0; i < limit * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$p" 2>/dev/null && die "$n (pid $p) did not stop within ${limit}s; see $D/log/"
-  rm -f "$f"; say "$n stopped"
+  kill_procs 5 <<<"$tree"
+  rm -f "$f"; stop_recorded_procs "$n"; say "$n stopped"
 }
 # pacemaker daemons left without their pacemakerd (killed -9): they would keep the IPC names taken
 stray_children() { pgrep -f '^/usr/lib/pacemaker/pacemaker-' || true; }
@@ -186,10 +194,38 @@ configure_cluster() {                                   # idempotent: properties
 }
 
 # --- commands -------------------------------------------------------------------------------------------------
+# cib_state → none (no CIB yet), lab (the lab's cluster, cluster-name cloudpulse-lab) or foreign
+cib_state() {
+  if [[ ! -e $HOST_ROOT$CIB_DIR/cib.xml ]]; then echo none
+  elif grep -q "name=\"cluster-name\" value=\"$CLUSTER\"" "$HOST_ROOT$CIB_DIR/cib.xml"; then echo lab
+  else echo foreign; fi
+}
+HOST_STATE_DIRS=("$CIB_DIR" /var/lib/pacemaker/pengine /var/lib/corosync)
+backed_up() { rec_has backup "$1" || rec_has absent "$1"; }
+clear_dir() { [[ ! -d $HOST_ROOT$1 ]] || find "$HOST_ROOT$1" -mindepth 1 -delete; }   # its entries, not DIR
+
+# keep_host_cluster_state — the host's own cluster state, before the lab's cluster first replaces it (down.sh
+# --purge restores it); a CIB of the lab's cluster with no backup is a lab from before the backups: nothing to keep
+keep_host_cluster_state() {
+  local st d; st=$(cib_state)
+  case $st in
+    lab) ;;
+    none) backed_up "$CIB_DIR" || for d in "${HOST_STATE_DIRS[@]}"; do host_backup "$d"; done ;;
+    foreign)
+      ! backed_up "$CIB_DIR" ||
+        die "the CIB in $CIB_DIR is another cluster's (not $CLUSTER), made after the lab kept the host's: stop that cluster and move its state away"
+      for d in "${HOST_STATE_DIRS[@]}"; do host_backup "$d"; done
+      for d in "${HOST_STATE_DIRS[@]}"; do clear_dir "$d"; done
+      say "the host's CIB (not the lab's cluster) is kept in $LAB_BACKUP$CIB_DIR until down.sh --purge restores it" ;;
+  esac
+}
+
 cmd_up() {
   need_packages
   mkdir -p "$D"/{run,log}
+  keep_host_cluster_state
   write_conf
+  running pacemakerd || stop_recorded_procs pacemaker-child   # what a killed pacemakerd of the lab left
   [[ -z $(stray_children) ]] || running pacemakerd ||
     die "pacemaker daemons run without a pacemakerd from $D/run (pids $(stray_children | tr '\n' ' ')): stop them first"
   running corosync || [[ -z $(pgrep -x corosync) ]] ||
@@ -199,6 +235,8 @@ cmd_up() {
   say "corosync quorate (udpu 127.0.0.1:5405, node $NODE)"
   start_daemon pacemakerd PCMK_logfile="$D/log/pacemaker.log" PCMK_logfacility=none --
   waitfor 90 "pacemaker: node $NODE online and elected DC" dc_elected
+  local p st
+  while read -r p st; do rec_add proc "$p" "$st" pacemaker-child; done < <(proc_tree "$(<"$(pidfile pacemakerd)")" | tail -n +2)
   say "node $NODE online, DC"
   configure_cluster
   local end=$(( ${EPOCHREALTIME%.*} + UP_TIMEOUT ))
@@ -211,17 +249,26 @@ cmd_up() {
 
 cmd_down() {
   stop_daemon pacemakerd 120
-  local s; s=$(stray_children)
-  if [[ -n $s ]]; then kill $s 2>/dev/null || true; sleep 1; say "stopped stray pacemaker daemons: $(tr '\n' ' ' <<<"$s")"; fi
+  stop_recorded_procs pacemaker-child
   stop_daemon corosync 60
   say "stopped; the CIB is kept in /var/lib/pacemaker/cib ('pacemaker.sh wipe' deletes it)"
 }
 
 cmd_wipe() {
   cmd_down
-  rm -rf /var/lib/pacemaker/cib/* /var/lib/pacemaker/pengine/* /var/lib/corosync/* "$D"
-  rm -f /run/resource-agents/Dummy-cp-*.state /var/run/Dummy-cp-*.state
-  say "wiped the CIB, scheduler inputs, corosync state and $D"
+  local r d
+  for r in "$RESOURCE" "$CLONE_RSC" "$CLONE_RSC:0"; do rm -f "$HOST_ROOT/run/resource-agents/Dummy-$r.state"; done
+  rm -rf "$D"
+  if [[ $(cib_state) == foreign ]]; then
+    say "the CIB in $CIB_DIR is not the lab's cluster ($CLUSTER): left alone"
+  elif backed_up "$CIB_DIR"; then
+    # the lab's cluster state goes; the host's (kept when the lab first started its cluster) comes back
+    host_restore "${HOST_STATE_DIRS[@]}"
+    say "wiped the lab's CIB, scheduler inputs, corosync state and $D; the host's versions restored"
+  else
+    for d in "${HOST_STATE_DIRS[@]}"; do clear_dir "$d"; done
+    say "wiped the lab's CIB, scheduler inputs, corosync state and $D"
+  fi
 }
 
 cmd_status() {
@@ -233,6 +280,7 @@ cmd_status() {
   else echo "pacemaker: not healthy: $(tr '\n' ' ' <<<"$STATE")"; exit 1; fi
 }
 
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0          # sourced (scripts/lab/test): functions only
 [[ $EUID -eq 0 ]] || die "run as root"
 case ${1:-} in
   up) cmd_up ;;

@@ -13,6 +13,10 @@ check_forwarding
 lab_lock 1800 "$@"
 mkdir -p "$LAB_STATE" "$LAB_LOG" "$LAB_RUN"
 
+# --- a host of its own: OpenStack, MariaDB, Ceph or Pacemaker state that no cloudpulse lab made is refused, before
+# the lab's apt creates any (host.sh: the marker in /var/lib/cloudpulse-lab, what the lab made in its records)
+host_claim "$LAB_DIR" "$SECRETS" || exit 1
+
 # --- one lab per machine ---------------------------------------------------------------------------------
 # The system-wide state (databases, keystone keys, instances, images, ceph) matches the secrets of one
 # checkout's .lab: the owner, recorded in $LAB_OWNER. Another checkout (a fresh CI clone) or an owner whose
@@ -84,12 +88,21 @@ start_mariadb() {
   # its own session: mysqld_safe does not detach, and must not die with the shell or job that ran lab-up
   setsid --wait /etc/init.d/mariadb start </dev/null
 }
-start_rabbitmq() { port_open "$SVC_IP" 5672 || setsid --wait /etc/init.d/rabbitmq-server start </dev/null; }
+start_rabbitmq() {
+  port_open "$SVC_IP" 5672 && return 0
+  local before p
+  before=" $(pgrep -x epmd | tr '\n' ' ') "
+  setsid --wait /etc/init.d/rabbitmq-server start </dev/null
+  # its epmd outlives the broker: the one it started is the lab's (down.sh stops it)
+  for p in $(pgrep -x -u rabbitmq epmd || true); do [[ $before == *" $p "* ]] || rec_proc "$p" epmd; done
+}
 bg mariadb-start start_mariadb
 bg rabbitmq-start start_rabbitmq
 port_open "$SVC_IP" 11211 || setsid --wait /etc/init.d/memcached start </dev/null >/dev/null
 bgwait mariadb-start || die "mariadb failed to start (log: $LAB_LOG/mariadb-start.log, /var/log/mysql/error.log)"
 retry 60 "mariadb" mysql_root -e 'SELECT 1'
+for d in keystone glance placement nova_api nova nova_cell0 neutron cinder; do rec_add db "$d"; done
+for d in "'os'@'localhost'" "'os'@'127.0.0.1'" "'cloudpulse'@'localhost'" "'cloudpulse'@'127.0.0.1'"; do rec_add dbuser "$d"; done
 mysql_root <<SQL
 CREATE DATABASE IF NOT EXISTS keystone; CREATE DATABASE IF NOT EXISTS glance; CREATE DATABASE IF NOT EXISTS placement;
 CREATE DATABASE IF NOT EXISTS nova_api; CREATE DATABASE IF NOT EXISTS nova; CREATE DATABASE IF NOT EXISTS nova_cell0;
@@ -143,6 +156,8 @@ if ! marker_ok keystone keystone keystone; then
   as keystone "keystone-manage db_sync" >"$LAB_LOG/keystone-db.log" 2>&1 || { cat "$LAB_LOG/keystone-db.log"; die "keystone db_sync failed"; }
 fi
 bg dbsync dbsync
+rec_add path /etc/keystone/fernet-keys
+rec_add path /etc/keystone/credential-keys
 [[ -f /etc/keystone/fernet-keys/0 ]] ||
   as keystone "keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone" >/dev/null 2>&1
 [[ -f /etc/keystone/credential-keys/0 ]] ||
@@ -274,6 +289,7 @@ OS_CLIENT_CONFIG_FILE=$LAB_DIR/clouds.yaml IMAGE=$IMAGE EXT_PHYSNET=$EXT_PHYSNET
   die "creating the test resources failed"
 say "project cloudpulse, user cloudpulse-member, quotas, flavors cp.tiny/cp.small, network public, image cloudpulse-tiny ready"
 
+record_neutron                                        # the names of what its agents made so far (teardown.sh)
 if [[ -n ${BG[horizon]:-} ]]; then bgwait horizon || say "WARNING: horizon.sh up failed (log: $LAB_LOG/horizon.log)"; fi
 if [[ -n ${BG[pacemaker]:-} ]]; then bgwait pacemaker || say "WARNING: pacemaker.sh up failed (log: $LAB_LOG/pacemaker.log)"; fi
 if "$LAB_BIN/status.sh" >"$LAB_LOG/status.txt" 2>&1; then
