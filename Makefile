@@ -19,7 +19,7 @@ LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 # Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
 CLOUD_TEST_TIMEOUT ?= 45m
 
-.PHONY: all tools test unit vet tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
+.PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         cloud-test bench check clean clean-cloud
 
 all: build
@@ -37,6 +37,14 @@ build:
 vet:
 	go vet ./...
 	@bad=$$(gofmt -l cmd helpers tests); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad" >&2; exit 1; fi
+
+## shellcheck: every shell script in scripts/ and fixtures/image/ (installs Debian's shellcheck when missing)
+shellcheck:
+	@scripts/shellcheck.sh
+
+## lab-unit: the lab's host-ownership logic (marker, records, teardown, policy-rc.d, backups) on temporary dirs
+lab-unit:
+	@scripts/lab/test/run.sh
 
 ## unit: fast tests that need no cloud (JUnit in reports/unit.junit.xml)
 unit: tools
@@ -92,7 +100,7 @@ image-test:
 	@fixtures/image/test-boot.sh
 
 ## test: everything a new user and CI run
-test: tools vet unit tf-check image-test cloud-test
+test: shellcheck lab-unit tools vet unit tf-check image-test cloud-test
 
 ## check: check OS_CLOUD's cloud; with no OS_CLOUD, bring the lab up and check it
 check: build

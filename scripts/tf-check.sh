@@ -8,7 +8,7 @@ TOFU=${CLOUDPULSE_TOFU:-$ROOT/.tools/bin/tofu}
 export TF_CLI_CONFIG_FILE=${CLOUDPULSE_TOFURC:-$ROOT/.tools/tofurc} TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 [ -x "$TOFU" ] || { echo "tf-check: $TOFU is missing: run make tools" >&2; exit 1; }
 cd "$ROOT"
-dirs=$(ls -d modules/*/ fixtures/*/ 2>/dev/null | while read -r d; do ls "$d"*.tf >/dev/null 2>&1 && echo "${d%/}"; done)
+dirs=$(for d in modules/*/ fixtures/*/; do ls "$d"*.tf >/dev/null 2>&1 && echo "${d%/}"; done)
 echo "tf-check: fmt"
 "$TOFU" fmt -check -recursive -diff modules fixtures
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -31,7 +31,7 @@ fi
 
 PROV=$BIN/terraform-provider-openstack_v$PROVIDER_VERSION
 PROV_PKG=github.com/terraform-provider-openstack/terraform-provider-openstack/v3
-if [ -x "$PROV" ] && go version -m "$PROV" 2>/dev/null | grep -q "mod[[:space:]]*$PROV_PKG[[:space:]]*v$PROVIDER_VERSION\|dep[[:space:]]*$PROV_PKG[[:space:]]*v$PROVIDER_VERSION"; then
+if [ -x "$PROV" ] && go version -m "$PROV" 2>/dev/null | grep -q "mod[[:space:]]*${PROV_PKG}[[:space:]]*v$PROVIDER_VERSION\|dep[[:space:]]*${PROV_PKG}[[:space:]]*v$PROVIDER_VERSION"; then
   say "provider $PROVIDER_VERSION already built"
 else
   say "building terraform-provider-openstack $PROVIDER_VERSION (cold: ~2 min)"
@@ -65,6 +65,6 @@ if "$BIN/gotestsum" --version 2>/dev/null | grep -q "v$GOTESTSUM_VERSION"; then
   say "gotestsum $GOTESTSUM_VERSION already built"
 else
   say "building gotestsum $GOTESTSUM_VERSION"
-  GOBIN=$BIN GOFLAGS= go install -trimpath -ldflags "-s -w" gotest.tools/gotestsum@v$GOTESTSUM_VERSION
+  GOBIN=$BIN GOFLAGS='' go install -trimpath -ldflags "-s -w" gotest.tools/gotestsum@v$GOTESTSUM_VERSION
 fi
 say "tools ready in $BIN"

@@ -8,6 +8,7 @@
 #   /etc/nova/compute-N.conf                 per compute host: host, instances dir, libvirt URI
 # RBD settings (cinder [ceph], nova [libvirt] rbd_secret_uuid) are written when $LAB_DIR/ceph.env exists;
 # up.sh runs this again after scripts/lab/ceph.sh up.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 load_secrets

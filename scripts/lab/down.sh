@@ -8,6 +8,7 @@
 #                     (packages stay installed; the marker in /var/lib/cloudpulse-lab stays)
 # Only what the lab made is deleted: the names in /var/lib/cloudpulse-lab/records (scripts/lab/host.sh, teardown.sh).
 # The unreachable routes for the lab ranges stay installed on purpose.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 lab_lock 1800 "$@"
@@ -72,7 +73,7 @@ if ((PURGE)); then
   for h in "${COMPUTES[@]}"; do rm -rf "$(lv_run "$h")" "/var/lib/nova/$h"; done
   purge_paths                                         # what the lab recorded as made (keystone's keys, …)
   # the host's configuration the lab replaced (HAProxy's; pacemaker.sh wipe restored the cluster state)
-  host_restore || say "WARNING: restoring the host's files from $LAB_BACKUP failed"
+  host_restore_all || say "WARNING: restoring the host's files from $LAB_BACKUP failed"
   if [[ -f $LAB_OWNER && $(<"$LAB_OWNER") == "$LAB_DIR" ]]; then rm -f "$LAB_OWNER"; fi
   say "purged: databases, secrets, clouds.yaml, libvirt state, instances, images, ceph data, pacemaker CIB; host files restored"
 fi

@@ -167,6 +167,8 @@ host_migrate_records() {
   rec_add iptprefix nlb-compute-1
   rec_add iptprefix nlb-compute-2
   for d in /etc/keystone/fernet-keys /etc/keystone/credential-keys; do rec_add path "$d"; done
+  # the epmd its rabbitmq started (down.sh stops only a recorded one)
+  for d in $(pgrep -x -u rabbitmq epmd 2>/dev/null || true); do rec_proc "$d" epmd; done
 }
 
 # --- host files the lab replaces: backed up once, restored by down.sh --purge -----------------------------------
@@ -185,11 +187,10 @@ host_backup() {
     rec_add absent "$p"
   fi
 }
-# host_restore [PATH...] — put back what host_backup kept (all of it without arguments); the lab's version goes
+# host_restore PATH... — put back what host_backup kept; the lab's version goes
 host_restore() {
-  local p paths=("$@")
-  ((${#paths[@]})) || mapfile -t paths < <(rec_list backup; rec_list absent)
-  for p in "${paths[@]}"; do
+  local p
+  for p in "$@"; do
     if rec_has backup "$p"; then
       [[ -e $LAB_BACKUP$p || -L $LAB_BACKUP$p ]] || { echo "lab: backup of $p missing in $LAB_BACKUP" >&2; return 1; }
       rm -rf "$HOST_ROOT$p"
@@ -202,6 +203,11 @@ host_restore() {
       rec_del absent "$p"
     fi
   done
+}
+host_restore_all() {                                  # host_restore_all — every file host_backup kept
+  local paths
+  mapfile -t paths < <(rec_list backup; rec_list absent)
+  ((${#paths[@]} == 0)) || host_restore "${paths[@]}"
 }
 
 # --- policy-rc.d: only while the lab's own apt runs -------------------------------------------------------------

@@ -5,6 +5,7 @@
 #   /run/lab/<service>.pid          pid files of the daemons the lab starts itself
 #   /var/log/<project>/<svc>.log    service logs (Debian's locations)
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # a library: its settings (addresses, service lists, S_* of svc_def) are used by the scripts that source it
 set -euo pipefail
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,7 +17,9 @@ LAB_LOG=$LAB_DIR/log
 PY=/usr/bin/python3                  # OpenStack's libraries import only with Debian's python (not pyenv's)
 export LAB_DIR
 # what the lab owns on the host: marker, records of what it made, backups ($LAB_HOME = /var/lib/cloudpulse-lab)
+# shellcheck source=scripts/lab/host.sh
 . "$LAB_BIN/host.sh"
+# shellcheck source=scripts/lab/teardown.sh
 . "$LAB_BIN/teardown.sh"
 
 # --- addresses ----------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 # The network namespace is the host's: taps land on neutron's bridges. nova-compute-N runs outside and
 # connects with qemu:///system?socket=/run/libvirt-compute-N/libvirt-sock.
 # `down` destroys the running domains (nova sees them SHUTOFF later), then stops every process in the namespace.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 host=${2:-}
@@ -68,6 +69,7 @@ cmd_up() {
   else
     cmd_down >/dev/null 2>&1 || true
     rm -f "$RUN/dbus.pid" "$RUN/virtlogd.pid" "$RUN/libvirtd.pid"
+    # shellcheck disable=SC2016  # the script is expanded by the inner bash, from its arguments
     unshare -m -u --propagation private -- bash -c '
       set -e
       host=$1 D=$2 RUN=$3
@@ -111,9 +113,9 @@ cmd_down() {
 }
 
 cmd_status() {
-  local d pid ok=0
+  local d ok=0
   for d in dbus virtlogd libvirtd; do
-    pid=$(lv_pid "$host" "$d") || { echo "libvirt-$host: $d not running"; ok=1; }
+    lv_pid "$host" "$d" >/dev/null || { echo "libvirt-$host: $d not running"; ok=1; }
   done
   if ((ok == 0)) && libvirtd_answers; then
     echo "libvirt-$host: up ($URI, $(virsh -q -c "$URI" list --name | grep -c . || true) running domains)"

@@ -3,6 +3,7 @@
 #
 #   logs.sh [-n LINES] [NAME...]    NAME filters by service name (substring), e.g. `logs.sh -n 200 nova-compute`
 #   logs.sh --list                  print "name path" for every log file
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 N=40 LIST=0 FILTER=()

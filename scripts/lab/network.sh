@@ -8,6 +8,7 @@
 #   down:   delete br-lab when the lab's records say the lab created it (the unreachable routes stay).
 #   status: exit 0 when br-lab has its address, the routes are there and ip_forward is 0.
 # The root namespace never forwards: floating-IP traffic is routed only inside neutron's qrouter namespaces.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 routes_ok() {

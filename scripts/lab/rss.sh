@@ -5,6 +5,7 @@
 # Lab processes: everything run by the service users (keystone glance placement nova neutron cinder mysql
 # rabbitmq memcache www-data) plus root's privsep helpers, ceph daemons, libvirt/virtlogd/dbus of the compute
 # hosts, qemu guests, HAProxy, dnsmasq, neutron's metadata proxies, corosync and pacemaker (user hacluster + root).
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ps -eo pid=,rss=,user:12=,comm=,args= | awk -v quiet="${1:-}" '

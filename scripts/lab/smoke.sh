@@ -6,6 +6,7 @@
 # floating IPs; then from the host: ping, ssh (hostname, metadata 169.254.169.254), http; a Ceph volume is
 # attached to the first server, seen and written by the guest, detached. Everything it made is deleted at exit.
 # Prints timings; exit 0 only when every check passed.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 export OS_CLIENT_CONFIG_FILE=$LAB_DIR/clouds.yaml OS_CLOUD=lab-admin
 P=lab-smoke

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # status.sh (make lab-status) — one line per lab service; exit 0 only when every service answers and every
 # agent/compute service is up as the OpenStack APIs report it.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 RC=0

@@ -86,9 +86,9 @@ teardown_iptables() {
     for t in filter nat mangle raw; do
       rules=$("$cmd" -t "$t" -S 2>/dev/null) || continue
       ours=" "
-      for c in $(awk '$1 == "-N" {print $2}' <<<"$rules"); do
+      while read -r c; do
         for p in "${prefixes[@]}"; do [[ $c != "$p-"* ]] || ours+="$c "; done
-      done
+      done < <(awk '$1 == "-N" {print $2}' <<<"$rules")
       [[ $ours != " " ]] || continue
       while read -r r; do
         c=$(awk '{for (i = 1; i < NF; i++) if ($i == "-j" || $i == "-g") print $(i + 1)}' <<<"$r")

@@ -7,6 +7,7 @@
 # horizon, waits until every API answers and every agent is up, then creates the test project, user,
 # flavors, image and external network and writes $LAB_DIR/clouds.yaml. One line per stage.
 # Logs of helpers it runs: $LAB_DIR/log/. Service logs: scripts/lab/logs.sh.
+# shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 check_forwarding

@@ -9,7 +9,7 @@ test_haproxy_cfg_backed_up_once_and_restored() {
   host_backup /etc/haproxy/haproxy.cfg
   echo "# written by scripts/lab/configure.sh" >"$R/etc/haproxy/haproxy.cfg"
   host_backup /etc/haproxy/haproxy.cfg                # a second configure run keeps the first backup
-  host_restore
+  host_restore_all
   assert_eq $'global\n  # the host operator\'s haproxy' "$(<"$R/etc/haproxy/haproxy.cfg")" "restored haproxy.cfg"
   assert_eq 640 "$(stat -c %a "$R/etc/haproxy/haproxy.cfg")" mode
   assert_eq "" "$(rec_list backup)" "backup records after restore"
@@ -18,11 +18,12 @@ test_haproxy_cfg_backed_up_once_and_restored() {
 test_a_file_the_host_did_not_have_is_removed_on_restore() {
   host_backup /etc/haproxy/haproxy.cfg
   mkdir -p "$R/etc/haproxy"; echo "# written by scripts/lab/configure.sh" >"$R/etc/haproxy/haproxy.cfg"
-  host_restore
+  host_restore_all
   assert_absent "$R/etc/haproxy/haproxy.cfg"
 }
 
 # pacemaker.sh's decisions, with its functions (sourced: it runs nothing then)
+# shellcheck source=scripts/lab/pacemaker.sh
 pacemaker_functions() { . "$HERE/../pacemaker.sh"; }
 
 test_foreign_cib_is_kept_and_restored_by_wipe() {

@@ -17,6 +17,7 @@ test_policy_rc_d_only_while_apt_runs() {
 
 test_policy_rc_d_removed_when_apt_fails() {
   local rc=0
+  # shellcheck disable=SC2016  # $0 is the inner sh's
   with_policy_rc_d sh -c 'test -x "$0" && exit 7' "$P" || rc=$?
   assert_eq 7 "$rc" "apt's exit status passed on"
   assert_absent "$P"

@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FILTER=${1:-.}
 pass=0 fail=0 failed=()
 for f in "$HERE"/*_test.sh; do
-  for t in $(grep -oE '^test_[a-z0-9_]+' "$f"); do
+  while read -r t; do
     [[ $t =~ $FILTER ]] || continue
     T=$(mktemp -d "${TMPDIR:-/tmp}/lab-unit.XXXXXX")
     out=$(T=$T HERE=$HERE bash -c '
@@ -23,9 +23,9 @@ for f in "$HERE"/*_test.sh; do
     if ((rc == 0)); then
       pass=$((pass + 1)); printf 'ok   %s\n' "$t"
     else
-      fail=$((fail + 1)); failed+=("$t"); printf 'FAIL %s\n%s\n' "$t" "$(sed 's/^/     /' <<<"$out")"
+      fail=$((fail + 1)); failed+=("$t"); printf 'FAIL %s\n     %s\n' "$t" "${out//$'\n'/$'\n'     }"
     fi
-  done
+  done < <(grep -oE '^test_[a-z0-9_]+' "$f")
 done
 printf 'lab-unit: %d passed, %d failed%s\n' "$pass" "$fail" "${failed[*]:+ (${failed[*]})}"
 ((fail == 0 && pass > 0))

@@ -8,6 +8,7 @@ OTHER=12345678-aaaa-4bbb-8ccc-ddddeeeeffff            # ids of someone else's ne
 
 # the lab's neutron database (mysql_root stub: neutron_inventory's query → the lab's names)
 lab_neutron_db() {
+  # shellcheck disable=SC2317  # called by teardown.sh's neutron_inventory, in place of lib.sh's
   mysql_root() {
     cat >/dev/null
     printf '%s\n' "netns qrouter-$LAB_ROUTER" "netns qdhcp-$LAB_NET" "link brq${LAB_NET:0:11}" "link tap${LAB_PORT:0:11}" \
@@ -142,6 +143,7 @@ test_purge_drops_only_recorded_databases_and_the_labs_images() {
   mkdir -p "$LAB_HOST_ROOT/var/lib/glance/images"
   touch "$LAB_HOST_ROOT/var/lib/glance/images/$LAB_NET" "$LAB_HOST_ROOT/var/lib/glance/images/$OTHER"
   rec_add db glance; rec_add db nova; rec_add dbuser "'os'@'localhost'"
+  # shellcheck disable=SC2317  # called by teardown.sh's purge_databases, in place of lib.sh's
   mysql_root() {
     if [[ $* == *"SELECT id FROM glance.images"* ]]; then echo "$LAB_NET"; return; fi
     echo "mysql_root $*" >>"$FAKE/log"
