@@ -65,7 +65,9 @@ running() {                                               # running mon.a → tr
   [[ -r /proc/$p/comm && $(</proc/"$p"/comm) == ceph-"${1%%.*}" ]]
 }
 start_daemon() {                                          # start_daemon mon a → ceph-mon -i a (daemonizes itself)
-  if running "$1.$2"; then say "$1.$2 already running (pid $(<"$(pidfile "$1.$2")"))"; return; fi
+  if running "$1.$2"; then
+    rec_proc "$(<"$(pidfile "$1.$2")")" "ceph-$1.$2"; say "$1.$2 already running (pid $(<"$(pidfile "$1.$2")"))"; return
+  fi
   rm -f "$(pidfile "$1.$2")"
   # daemonizes itself once initialised (the OSD after mounting BlueStore); early stderr goes to a start log
   "ceph-$1" -i "$2" >"$D/log/$1.$2.start.log" 2>&1 ||
@@ -304,8 +306,7 @@ cmd_down() {
   for n in "osd.$OSD_ID" "mgr.$MGR_ID" "mon.$MON_ID"; do stop_daemon "$n"; done
   # daemons the lab started whose pid files are gone (their checkout deleted or re-cloned): the host's records
   # name them (pid and start time); nothing else is stopped
-  strays=$(rec_list proc | awk -v a="ceph-osd.$OSD_ID" -v b="ceph-mgr.$MGR_ID" -v c="ceph-mon.$MON_ID" \
-    '$3 == a || $3 == b || $3 == c' | while read -r p st _; do proc_is "$p" "$st" && echo "$p"; done)
+  strays=$(for n in "osd.$OSD_ID" "mgr.$MGR_ID" "mon.$MON_ID"; do alive_recorded_procs "ceph-$n"; done | cut -d' ' -f1)
   for n in "osd.$OSD_ID" "mgr.$MGR_ID" "mon.$MON_ID"; do stop_recorded_procs "ceph-$n"; done
   [[ -z $strays ]] || say "stopped ceph daemons without pid files: $(tr '\n' ' ' <<<"$strays")"
   say "stopped; data kept in $D ('ceph.sh wipe' deletes it)"
@@ -366,6 +367,7 @@ XML
   fi
 }
 
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0          # sourced (scripts/lab/test): functions only
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;

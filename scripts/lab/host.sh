@@ -49,11 +49,16 @@ rec_list() {                                          # rec_list KIND → the VA
 # --- processes: a pid counts only with the start time it had when recorded (pids are reused) ------------------
 proc_start_time() {                                   # field 22 of /proc/PID/stat (after the "(comm)" field)
   local s f
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1   # not $(<…): a missing file ends a set -e shell
   read -ra f <<<"${s##*) }"
   echo "${f[19]}"
 }
-proc_is() { [[ -n $2 && $(proc_start_time "$1" 2>/dev/null) == "$2" ]]; }   # proc_is PID STARTTIME
+proc_is() {                                           # proc_is PID STARTTIME — alive (not a zombie), not reused
+  local s f
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1   # not $(<…): a missing file ends a set -e shell
+  read -ra f <<<"${s##*) }"
+  [[ -n $2 && ${f[0]} != Z && ${f[19]} == "$2" ]]
+}
 rec_proc() {                                          # rec_proc PID NAME — record a process the lab started
   local st
   st=$(proc_start_time "$1") || return 0
@@ -86,6 +91,13 @@ kill_procs() {
   done
   for p in "${alive[@]}"; do proc_is "${p%% *}" "${p#* }" && kill -KILL "${p%% *}" 2>/dev/null; done
   return 0
+}
+# alive_recorded_procs [NAME] — "PID STARTTIME" of the recorded processes (named NAME) that still run
+alive_recorded_procs() {
+  local pid st
+  while read -r pid st _; do
+    if proc_is "$pid" "$st"; then echo "$pid $st"; fi
+  done < <(rec_list proc | awk -v n="${1:-}" 'n == "" || $3 == n')
 }
 # stop_recorded_procs [NAME] — stop every recorded process (or those recorded as NAME) and forget the records
 stop_recorded_procs() {

@@ -3,7 +3,8 @@
 #
 # Nothing starts during the install (/usr/sbin/policy-rc.d says exit 101 while the lab's apt runs, and only then:
 # host.sh's with_policy_rc_d), every debconf question of the OpenStack packages is preseeded to "don't configure"
-# (preseed.txt), apt runs under eatmydata with --no-install-recommends. Fresh machine: ~500 packages, ~230 MiB download, 8–11 min on 2 cores.
+# (preseed.txt), apt runs under eatmydata with --no-install-recommends. Fresh machine: ~500 packages, ~230 MiB
+# download, 8–11 min on 2 cores.
 # shellcheck source=scripts/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root

@@ -174,7 +174,8 @@ svc_running() { svc_pid "$1" >/dev/null; }
 # svc_start NAME — idempotent; does not wait for readiness
 svc_start() {
   svc_def "$1" || die "unknown service $1"
-  svc_running "$1" && return 0
+  local p
+  if p=$(svc_pid "$1"); then rec_proc "$p" "svc:$1"; return 0; fi   # (recorded: a lab from before the records)
   local d
   for d in /var/lock/$S_PROJ /var/run/$S_PROJ /var/cache/$S_PROJ /var/lib/$S_PROJ /var/log/$S_PROJ; do
     [[ -d $d ]] || install -d -o "$S_USER" -g "$S_USER" "$d"

@@ -67,7 +67,7 @@ start_daemon() {                                        # start_daemon NAME ENV.
   local n=$1; shift
   local env=() bin; while [[ $1 != -- ]]; do env+=("$1"); shift; done; shift
   bin=$(command -v "$n")
-  if running "$n"; then say "$n already running (pid $(<"$(pidfile "$n")"))"; return; fi
+  if running "$n"; then rec_proc "$(<"$(pidfile "$n")")" "$n"; say "$n already running (pid $(<"$(pidfile "$n")"))"; return; fi
   rm -f "$(pidfile "$n")"
   env "${env[@]}" start-stop-daemon --start --background --make-pidfile --pidfile "$(pidfile "$n")" \
     --exec "$bin" -- "$@" || die "$n failed to start (logs: $D/log/)"
@@ -80,7 +80,7 @@ stop_daemon() {                                         # SIGTERM, wait (pacemak
   if ! running "$n"; then
     rm -f "$f"
     # the lab's $n whose pid file is gone (its checkout deleted or re-cloned): the host's records name it
-    if rec_list proc | awk -v n="$n" '$3 == n' | while read -r p st _; do proc_is "$p" "$st" && exit 0; done; then
+    if [[ -n $(alive_recorded_procs "$n") ]]; then
       say "$n runs without a pid file in $D/run (a recorded lab daemon): stopping it"
       stop_recorded_procs "$n"
     fi

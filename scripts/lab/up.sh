@@ -92,7 +92,7 @@ start_mariadb() {
 start_rabbitmq() {
   port_open "$SVC_IP" 5672 && return 0
   local before p
-  before=" $(pgrep -x epmd | tr '\n' ' ') "
+  before=" $({ pgrep -x epmd || true; } | tr '\n' ' ') "
   setsid --wait /etc/init.d/rabbitmq-server start </dev/null
   # its epmd outlives the broker: the one it started is the lab's (down.sh stops it)
   for p in $(pgrep -x -u rabbitmq epmd || true); do [[ $before == *" $p "* ]] || rec_proc "$p" epmd; done

@@ -163,3 +163,33 @@ test_purge_paths_deletes_recorded_paths_only() {
   assert_absent "$LAB_HOST_ROOT/etc/keystone/fernet-keys"
   assert_exists "$LAB_HOST_ROOT/etc/keystone/other"
 }
+
+# a takeover after the old checkout (with its ceph/pacemaker pid files) was deleted: the records still name its daemons
+test_ceph_down_stops_recorded_daemons_without_pid_files() {
+  # shellcheck source=scripts/lab/ceph.sh
+  . "$HERE/../ceph.sh"
+  local mon osd other
+  mon=$(spawn) osd=$(spawn) other=$(spawn)           # other: someone's ceph-osd -i 0 would look the same to pgrep
+  rec_proc "$mon" ceph-mon.a; rec_proc "$osd" ceph-osd.0
+  local out; out=$(cmd_down)
+  sleep 0.2
+  ! alive "$mon" || fail "recorded ceph-mon should be stopped"
+  ! alive "$osd" || fail "recorded ceph-osd should be stopped"
+  alive "$other" || fail "an unrecorded process must live"
+  assert_contains "$out" "stopped ceph daemons without pid files: $osd $mon" output
+  kill "$other"
+}
+
+test_pacemaker_down_stops_recorded_daemons_and_children() {
+  # shellcheck source=scripts/lab/pacemaker.sh
+  . "$HERE/../pacemaker.sh"
+  local pcmk child coro other
+  pcmk=$(spawn) child=$(spawn) coro=$(spawn) other=$(spawn)
+  rec_proc "$pcmk" pacemakerd; rec_proc "$child" pacemaker-child; rec_proc "$coro" corosync
+  cmd_down >/dev/null
+  sleep 0.2
+  for p in "$pcmk" "$child" "$coro"; do ! alive "$p" || fail "recorded pid $p should be stopped"; done
+  alive "$other" || fail "an unrecorded process must live"
+  assert_eq "" "$(rec_list proc)" "proc records"
+  kill "$other"
+}
