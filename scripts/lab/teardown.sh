@@ -78,22 +78,22 @@ ipt_delete_rule() { printf '%s\n' "-D ${3#-A }" | xargs "$1" -t "$2" 2>/dev/null
 # teardown_iptables — chains named after a recorded agent program (iptprefix P: chains "P-…"), the rules that jump
 # to them, then neutron's shared chains (neutron-filter-top, neutron-postrouting-bottom) when nothing else is in them
 teardown_iptables() {
-  local prefixes cmd t rules c p r ours
-  mapfile -t prefixes < <(rec_list iptprefix)
-  ((${#prefixes[@]})) || return 0
+  local prefixes cmd t rules c r ours
+  prefixes=$(rec_list iptprefix | tr '\n' ' ')
+  [[ -n $prefixes ]] || return 0
   for cmd in iptables ip6tables; do
     command -v "$cmd" >/dev/null || continue
     for t in filter nat mangle raw; do
       rules=$("$cmd" -t "$t" -S 2>/dev/null) || continue
-      ours=" "
-      while read -r c; do
-        for p in "${prefixes[@]}"; do [[ $c != "$p-"* ]] || ours+="$c "; done
-      done < <(awk '$1 == "-N" {print $2}' <<<"$rules")
-      [[ $ours != " " ]] || continue
+      # the lab's chains: "-N P-…" for a recorded prefix P
+      ours=$(awk -v pre="$prefixes" 'BEGIN { n = split(pre, p, " ") }
+        $1 == "-N" { for (i = 1; i <= n; i++) if (index($2, p[i] "-") == 1) { print $2; break } }' <<<"$rules")
+      [[ -n $ours ]] || continue
+      # rules of other chains that jump to them (the rules inside them go with -F)
       while read -r r; do
-        c=$(awk '{for (i = 1; i < NF; i++) if ($i == "-j" || $i == "-g") print $(i + 1)}' <<<"$r")
-        [[ -n $c && $ours == *" $c "* ]] && ipt_delete_rule "$cmd" "$t" "$r"
-      done < <(grep '^-A ' <<<"$rules")
+        [[ -z $r ]] || ipt_delete_rule "$cmd" "$t" "$r"
+      done <<<"$(awk -v ours="$ours" 'BEGIN { n = split(ours, o, "\n"); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
+        $1 == "-A" && !($2 in mine) { for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && ($(i + 1) in mine)) { print; break } }' <<<"$rules")"
       for c in $ours; do "$cmd" -t "$t" -F "$c" 2>/dev/null || true; done
       for c in $ours; do "$cmd" -t "$t" -X "$c" 2>/dev/null || true; done
       for c in neutron-filter-top neutron-postrouting-bottom; do
