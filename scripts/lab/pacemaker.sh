@@ -95,7 +95,7 @@ stop_daemon() {                                         # SIGTERM, wait (pacemak
   rm -f "$f"; stop_recorded_procs "$n"; say "$n stopped"
 }
 # pacemaker daemons left without their pacemakerd (killed -9): they would keep the IPC names taken
-stray_children() { pgrep -f '^/usr/lib/pacemaker/pacemaker-' || true; }
+stray_children() { pgrep '^pacemaker-' || true; }     # their names (read only: up refuses)
 
 write_conf() {                                          # rewritten on every up (same content)
   local tmp; tmp=$(mktemp "$D/.corosync.conf.XXXXXX")

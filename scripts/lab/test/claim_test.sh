@@ -91,3 +91,22 @@ test_records_are_deduplicated_and_deleted_exactly() {
   rec_has link tap1234 || fail "rec_has link tap1234"
   ! rec_has link tap123 || fail "rec_has must match whole lines"
 }
+
+# --- the scripts themselves ---------------------------------------------------------------------------------------
+test_up_claims_the_host_before_its_apt_and_takeover() {
+  local up=$HERE/../up.sh claim install takeover
+  claim=$(grep -n '^host_claim ' "$up" | cut -d: -f1)
+  install=$(grep -n '^"[$]LAB_BIN/install.sh"' "$up" | cut -d: -f1)
+  takeover=$(grep -n '^take_over$' "$up" | cut -d: -f1)
+  [[ -n $claim && -n $install && -n $takeover ]] || fail "up.sh: host_claim, take_over or install.sh call not found"
+  ((claim < takeover && takeover < install)) || fail "up.sh: host_claim (line $claim) must come before take_over ($takeover) and install.sh ($install)"
+}
+
+test_no_teardown_by_pattern_in_the_lab_scripts() {
+  # what could match someone else's: name patterns for processes, namespace listings piped to a filter, globs on
+  # host paths; the lab's own directories ($LAB_DIR/…, $D/…) may be globbed
+  local hits
+  hits=$(grep -nE 'pkill|killall|pgrep (-x )?-f|ip netns list *\| *(awk|grep)|rm -r?f[^|;#]* /[^ ]*\*|DROP DATABASE [a-z]' \
+    "$HERE"/../*.sh "$HERE/../ctl" || true)
+  assert_eq "" "$hits" "teardown by pattern"
+}

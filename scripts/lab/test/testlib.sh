@@ -20,4 +20,7 @@ assert_contains() { grep -qF -- "$2" <<<"$1" || fail "${3:-text} should contain 
 assert_not_contains() { ! grep -qF -- "$2" <<<"$1" || fail "${3:-text} should not contain [$2]; it is [$1]"; }
 # spawn — a sleeping process in a session of its own; prints its pid
 spawn() { setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; }
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+alive() {                                             # running, not a zombie (one read: no race with reaping)
+  local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ ${s##*) } != Z* ]]
+}
