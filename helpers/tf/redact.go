@@ -164,12 +164,16 @@ var secretEnv = map[string]bool{
 
 // IsSecretName reports whether a variable (environment or fixture) named
 // name holds a secret: OS_PASSWORD and the other OpenStack secrets, and any
-// name containing "password", "passwd", "secret" or "token".
+// name containing "password", "passwd", "secret" or "token", or ending in
+// "_pass" (RABBIT_MON_PASS).
 func IsSecretName(name string) bool {
 	if secretEnv[name] {
 		return true
 	}
 	n := strings.ToLower(name)
+	if strings.HasSuffix(n, "_pass") {
+		return true
+	}
 	for _, w := range []string{"password", "passwd", "secret", "token"} {
 		if strings.Contains(n, w) {
 			return true

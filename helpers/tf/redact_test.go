@@ -85,7 +85,7 @@ func TestSecretsFromEnv(t *testing.T) {
 func TestIsSecretName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"OS_PASSWORD": true, "OS_TOKEN": true, "OS_APPLICATION_CREDENTIAL_SECRET": true, "TF_ENCRYPTION": true,
-		"tenant_password": true, "RABBIT_MON_PASSWD": true, "GITHUB_TOKEN": true,
+		"tenant_password": true, "RABBIT_MON_PASSWD": true, "MYSQL_MON_PASS": true, "GITHUB_TOKEN": true,
 		"OS_USERNAME": false, "OS_CLOUD": false, "run_id": false, "ssh_public_key": false,
 	} {
 		assert.Equal(t, want, tf.IsSecretName(name), name)
