@@ -125,6 +125,9 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 // OpenWorkspace opens a workspace left by an earlier run (for destroy or the upgrade's post stage).
 func OpenWorkspace(root string) (*Workspace, error) {
 	matches, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", VarFile))
+	if len(matches) == 0 { // a fixture outside fixtures/ (test data)
+		matches = findVarFiles(root)
+	}
 	if len(matches) != 1 {
 		return nil, fmt.Errorf("%s is not a cloudpulse workspace (want exactly one fixtures/*/%s, found %d)", root, VarFile, len(matches))
 	}
@@ -133,6 +136,25 @@ func OpenWorkspace(root string) (*Workspace, error) {
 		return nil, err
 	}
 	return ws, nil
+}
+
+// findVarFiles lists the variables files under root, outside the modules
+// and OpenTofu's working directories.
+func findVarFiles(root string) []string {
+	var found []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == ".terraform" || p == filepath.Join(root, "modules")) {
+			return filepath.SkipDir
+		}
+		if d.Name() == VarFile && !d.IsDir() {
+			found = append(found, p)
+		}
+		return nil
+	})
+	return found
 }
 
 func runIDFromDir(root string) string {
