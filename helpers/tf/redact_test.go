@@ -189,6 +189,7 @@ func TestWorkspaceIsPrivate(t *testing.T) {
 	r, err := tf.NewExec(ws, tools, nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, r.Init(context.Background()))
+	assertPrivate(t, stateRoot) // OpenTofu makes .terraform.lock.hcl 0644 itself: Protect after the command
 	require.NoError(t, r.Apply(context.Background()))
 	assertPrivate(t, stateRoot)
 
