@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -51,9 +52,42 @@ func IsCommandNotFound(err error) bool {
 }
 
 // Local runs commands on this machine.
+//
+// A command gets a minimal environment (CommandEnv), not the process's: the
+// caller's OS_PASSWORD, tokens and service passwords stay out of every
+// command, its children and anything they print (`env`, a crash dump, an
+// error that quotes its environment). A command that needs more gets it in
+// Env; a secret goes on standard input (see Galera).
 type Local struct {
 	// Name is used in errors; default "localhost".
 	Name string
+	// Env is added to the command's environment ("KEY=value").
+	Env []string
+}
+
+// passEnv are the variables a command inherits from the process: where to
+// find programs and files, and how to print text. Nothing that may hold a
+// credential.
+var passEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"}
+
+// CommandEnv is the environment Local gives a command: PATH (a default when
+// the process has none), HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, the LC_*
+// locale variables, TZ, TMPDIR and TERM from the process, then extra.
+func CommandEnv(extra ...string) []string {
+	var env []string
+	for _, k := range passEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		} else if k == "PATH" {
+			env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		}
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "LC_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
 }
 
 func (l Local) name() string {
@@ -72,6 +106,7 @@ func (l Local) Run(ctx context.Context, command string, stdin io.Reader) ([]byte
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	cmd.Stdin = stdin
+	cmd.Env = CommandEnv(l.Env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

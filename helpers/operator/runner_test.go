@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,4 +136,25 @@ func TestDialSSHFailures(t *testing.T) {
 	_, err = DialSSH(cctx, "controller-4", silent.Addr().String(), good)
 	assert.EqualError(t, err, "ssh cloudpulse@controller-4 ("+silent.Addr().String()+"): handshake: context deadline exceeded")
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// A command sees a minimal environment: not the caller's OS_PASSWORD, tokens
+// or service passwords; PATH, HOME and the locale still; Env on top.
+func TestLocalRunnerMinimalEnvironment(t *testing.T) {
+	t.Setenv("OS_PASSWORD", "admin-pw-must-not-leak")
+	t.Setenv("OS_CLOUD", "lab-admin")
+	t.Setenv("RABBIT_MON_PASS", "rabbit-pw-must-not-leak")
+	t.Setenv("LC_TIME", "C.UTF-8")
+	t.Setenv("HOME", "/home/cloudpulse-test")
+	out, err := Local{Env: []string{"CIB_file=/tmp/cib.xml"}}.Run(context.Background(), "env", nil)
+	require.NoError(t, err)
+	env := string(out)
+	assert.NotContains(t, env, "OS_PASSWORD")
+	assert.NotContains(t, env, "admin-pw-must-not-leak")
+	assert.NotContains(t, env, "rabbit-pw-must-not-leak")
+	assert.NotContains(t, env, "OS_CLOUD=")
+	assert.Contains(t, env, "PATH="+os.Getenv("PATH")+"\n")
+	assert.Contains(t, env, "HOME=/home/cloudpulse-test\n")
+	assert.Contains(t, env, "LC_TIME=C.UTF-8\n")
+	assert.Contains(t, env, "CIB_file=/tmp/cib.xml\n", "what a command needs is given explicitly")
 }

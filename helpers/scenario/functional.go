@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -30,6 +32,7 @@ type FunctionalOptions struct {
 	ServerGroupPolicy string   // "anti-affinity" puts the two VMs on different hosts
 	Hosts             []string // pin VMs to hypervisors (admin)
 	CreateProject     bool     // operator mode: a fresh project + user, the scenario runs as that user
+	TenantPassword    string   // operator mode: the new user's password; default a random one per run
 
 	ApplyTimeout    time.Duration // default 20m
 	ValidateTimeout time.Duration // per validation; default 5m
@@ -90,11 +93,44 @@ func NewFunctional(o FunctionalOptions) (*Functional, error) {
 	default:
 		return nil, fmt.Errorf("functional: server group policy %q: use affinity, anti-affinity, soft-affinity or soft-anti-affinity", o.ServerGroupPolicy)
 	}
+	if o.CreateProject && o.TenantPassword == "" {
+		pw, err := newTenantPassword()
+		if err != nil {
+			return nil, err
+		}
+		o.TenantPassword = pw
+	}
+	if o.TenantPassword != "" && len(o.TenantPassword) < 12 {
+		return nil, errors.New("functional: the tenant password must be at least 12 characters")
+	}
 	key, err := probe.NewKeyPair("cloudpulse-" + o.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("functional: ssh key: %w", err)
 	}
 	return &Functional{o: o, key: key}, nil
+}
+
+// newTenantPassword is a random password for the operator mode's user: Go
+// makes it, not OpenTofu, so that the runners know it and redact it from every
+// log, and no output has to carry it back.
+func newTenantPassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("functional: tenant password: %w", err)
+	}
+	return "Cp!" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Secrets are the values no log may show: the cloud's password, application
+// credential secret or token, and the tenant password of operator mode.
+func (f *Functional) Secrets() []string {
+	var s []string
+	for _, v := range []string{f.o.Cloud.Auth.Password, f.o.Cloud.Auth.ApplicationCredentialSecret, f.o.Cloud.Auth.TokenID, f.o.TenantPassword} {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	return s
 }
 
 // RunID is the run's id.
@@ -125,12 +161,15 @@ func (f *Functional) Vars() map[string]any {
 	if len(f.o.Hosts) > 0 {
 		v["hosts"] = f.o.Hosts
 	}
+	if f.o.CreateProject {
+		v["tenant_password"] = f.o.TenantPassword
+	}
 	return v
 }
 
 // Workspace copies fixtures/functional into its state directory with the variables.
 func (f *Functional) Workspace() (*tf.Workspace, error) {
-	return tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: f.o.RunID, Vars: f.Vars()})
+	return tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: f.o.RunID, Vars: f.Vars(), Secrets: f.Secrets()})
 }
 
 // TerraformEnv is the environment OpenTofu needs for this run's cloud. In

@@ -11,18 +11,27 @@ import (
 
 // Exec runs OpenTofu through terraform-exec: for the CLI and the service.
 type Exec struct {
-	ws *Workspace
-	tf *tfexec.Terraform
+	ws      *Workspace
+	tf      *tfexec.Terraform
+	secrets *Secrets
+	log     *RedactingWriter // nil without a log
 }
 
 // NewExec prepares a runner for ws. env holds the cloud selection
-// (cloud.Config.TerraformEnv); log, if not nil, receives tofu's output.
+// (cloud.Config.TerraformEnv); log, if not nil, receives tofu's output with
+// every secret of ws and of the environment (SecretsFromEnv) redacted — also
+// the values of `tofu output`, which it prints in clear. Errors are redacted
+// the same way.
 func NewExec(ws *Workspace, tools Tools, env map[string]string, log io.Writer) (*Exec, error) {
 	t, err := tfexec.NewTerraform(ws.Dir, tools.Tofu)
 	if err != nil {
 		return nil, fmt.Errorf("tofu in %s: %w", ws.Dir, err)
 	}
-	full := environ(env, tools.Env())
+	wsEnv, err := ws.Env()
+	if err != nil {
+		return nil, fmt.Errorf("tofu in %s: %w", ws.Dir, err)
+	}
+	full := environ(env, tools.Env(), wsEnv)
 	// terraform-exec manages these itself and refuses them in SetEnv.
 	for _, k := range tfexec.ProhibitedEnv(full) {
 		delete(full, k)
@@ -30,33 +39,46 @@ func NewExec(ws *Workspace, tools Tools, env map[string]string, log io.Writer) (
 	if err := t.SetEnv(full); err != nil {
 		return nil, fmt.Errorf("tofu environment: %w", err)
 	}
+	secrets := ws.Secrets()
+	secrets.Merge(SecretsFromEnv(full))
+	e := &Exec{ws: ws, tf: t, secrets: secrets}
 	if log != nil {
-		t.SetStdout(log)
-		t.SetStderr(log)
+		e.log = secrets.Writer(log)
+		t.SetStdout(e.log)
+		t.SetStderr(e.log)
 	}
-	return &Exec{ws: ws, tf: t}, nil
+	return e, nil
 }
 
 func (e *Exec) Workspace() *Workspace { return e.ws }
 
-func (e *Exec) Init(ctx context.Context) error {
-	if err := e.tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-		return fmt.Errorf("tofu init in %s: %w", e.ws.Dir, err)
+// run runs one tofu command privately (see runPrivately), flushes the log and
+// wraps the error.
+func (e *Exec) run(what string, f func() error) error {
+	err := runPrivately(e.ws, e.secrets, f)
+	if e.log != nil {
+		if ferr := e.log.Flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("tofu %s in %s: %w", what, e.ws.Dir, err)
 	}
 	return nil
+}
+
+func (e *Exec) Init(ctx context.Context) error {
+	return e.run("init", func() error { return e.tf.Init(ctx, tfexec.Upgrade(false)) })
 }
 
 func (e *Exec) Apply(ctx context.Context) error {
-	if err := e.tf.Apply(ctx); err != nil {
-		return fmt.Errorf("tofu apply in %s: %w", e.ws.Dir, err)
-	}
-	return nil
+	return e.run("apply", func() error { return e.tf.Apply(ctx) })
 }
 
 func (e *Exec) Outputs(ctx context.Context) (Outputs, error) {
-	raw, err := e.tf.Output(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("tofu output in %s: %w", e.ws.Dir, err)
+	var raw map[string]tfexec.OutputMeta
+	if err := e.run("output", func() (err error) { raw, err = e.tf.Output(ctx); return err }); err != nil {
+		return nil, err
 	}
 	out := Outputs{}
 	for k, m := range raw {
@@ -70,8 +92,5 @@ func (e *Exec) Outputs(ctx context.Context) (Outputs, error) {
 }
 
 func (e *Exec) Destroy(ctx context.Context) error {
-	if err := e.tf.Destroy(ctx); err != nil {
-		return fmt.Errorf("tofu destroy in %s: %w", e.ws.Dir, err)
-	}
-	return nil
+	return e.run("destroy", func() error { return e.tf.Destroy(ctx) })
 }

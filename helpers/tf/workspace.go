@@ -2,6 +2,7 @@ package tf
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,10 +19,19 @@ const VarFile = "cloudpulse.auto.tfvars.json"
 
 // Workspace is a fixture copied, with the modules it references, into a state
 // directory of its own: <StateRoot>/<fixture>-<run id>/{modules,fixtures/<fixture>}.
+//
+// The state holds secrets while the run lives (a generated tenant password is
+// an attribute of the user it creates), so the directory is private: its root
+// is 0700, and no file or directory in it is open to group or others (the
+// runners run tofu with umask 077 and call Protect after each command). The
+// state is encrypted with a passphrase kept in StateKeyFile (see Env), and the
+// whole directory is removed after a successful destroy.
 type Workspace struct {
 	Root  string // the copy's root, removed by Remove
 	Dir   string // the fixture inside the copy: tofu runs here
 	RunID string
+
+	secrets *Secrets
 }
 
 // WorkspaceOptions say what to copy and where.
@@ -34,6 +44,10 @@ type WorkspaceOptions struct {
 	Vars map[string]any
 	// StateRoot holds workspaces; default $CLOUDPULSE_STATE_DIR or <repo>/state/runs.
 	StateRoot string
+	// Secrets are values the runners must never print: the cloud's password,
+	// application credential secret or token. Variables whose names are
+	// secret (IsSecretName, e.g. tenant_password) are added by themselves.
+	Secrets []string
 }
 
 var runIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
@@ -75,10 +89,24 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if stateRoot == "" {
 		stateRoot = filepath.Join(root, "state", "runs")
 	}
-	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID}
+	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID, secrets: NewSecrets(o.Secrets...)}
 	ws.Dir = filepath.Join(ws.Root, rel)
-	if fileExists(ws.Root) {
-		return nil, fmt.Errorf("workspace %s already exists: a run with id %q left state behind; destroy it with `cpulse cleanup` or `make clean-cloud`", ws.Root, o.RunID)
+	// The state root is created private; one that exists is left as it is
+	// (it may be a directory the user chose), each workspace in it is 0700.
+	if err := os.MkdirAll(stateRoot, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	if err := os.Mkdir(ws.Root, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("workspace %s already exists: a run with id %q left state behind; destroy it with `cpulse cleanup` or `make clean-cloud`", ws.Root, o.RunID)
+		}
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
+	if err := os.Chmod(ws.Root, 0o700); err != nil { // whatever the umask
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
+	if err := ws.writeStateKey(); err != nil {
+		return nil, err
 	}
 	if err := copyTree(fixture, ws.Dir); err != nil {
 		return nil, fmt.Errorf("copy fixture %s: %w", fixture, err)
@@ -97,10 +125,36 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 // OpenWorkspace opens a workspace left by an earlier run (for destroy or the upgrade's post stage).
 func OpenWorkspace(root string) (*Workspace, error) {
 	matches, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", VarFile))
+	if len(matches) == 0 { // a fixture outside fixtures/ (test data)
+		matches = findVarFiles(root)
+	}
 	if len(matches) != 1 {
 		return nil, fmt.Errorf("%s is not a cloudpulse workspace (want exactly one fixtures/*/%s, found %d)", root, VarFile, len(matches))
 	}
-	return &Workspace{Root: root, Dir: filepath.Dir(matches[0]), RunID: runIDFromDir(root)}, nil
+	ws := &Workspace{Root: root, Dir: filepath.Dir(matches[0]), RunID: runIDFromDir(root), secrets: NewSecrets()}
+	if err := ws.loadSecrets(); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// findVarFiles lists the variables files under root, outside the modules
+// and OpenTofu's working directories.
+func findVarFiles(root string) []string {
+	var found []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == ".terraform" || p == filepath.Join(root, "modules")) {
+			return filepath.SkipDir
+		}
+		if d.Name() == VarFile && !d.IsDir() {
+			found = append(found, p)
+		}
+		return nil
+	})
+	return found
 }
 
 func runIDFromDir(root string) string {
@@ -121,7 +175,48 @@ func (w *Workspace) WriteVars(vars map[string]any) error {
 		return fmt.Errorf("encode variables: %w", err)
 	}
 	// 0600: a generated tenant password may be among the variables.
-	return os.WriteFile(filepath.Join(w.Dir, VarFile), b, 0o600)
+	if err := writePrivate(filepath.Join(w.Dir, VarFile), b); err != nil {
+		return fmt.Errorf("write variables: %w", err)
+	}
+	w.addSecretVars(vars)
+	return nil
+}
+
+// addSecretVars adds the values of the variables whose names are secret.
+func (w *Workspace) addSecretVars(vars map[string]any) {
+	if w.secrets == nil {
+		w.secrets = NewSecrets()
+	}
+	for k, v := range vars {
+		if s, ok := v.(string); ok && IsSecretName(k) {
+			w.secrets.Add(s)
+		}
+	}
+}
+
+// loadSecrets learns the secrets of a workspace written earlier: the
+// secret variables and the state passphrase.
+func (w *Workspace) loadSecrets() error {
+	vars, err := w.Vars()
+	if err != nil {
+		return err
+	}
+	w.addSecretVars(vars)
+	key, err := w.stateKey()
+	if err != nil {
+		return err
+	}
+	w.secrets.Add(key)
+	return nil
+}
+
+// Secrets are the values the runners of this workspace redact: the ones given
+// in WorkspaceOptions, the secret variables and the state passphrase.
+func (w *Workspace) Secrets() *Secrets {
+	if w.secrets == nil {
+		w.secrets = NewSecrets()
+	}
+	return w.secrets
 }
 
 // Vars reads the workspace's variables file back.
@@ -157,7 +252,7 @@ func copyTree(src, dst string) error {
 		}
 		target := filepath.Join(dst, rel)
 		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
+			return os.MkdirAll(target, 0o700)
 		}
 		if !d.Type().IsRegular() {
 			return nil
@@ -172,7 +267,7 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

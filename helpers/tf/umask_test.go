@@ -1,0 +1,5 @@
+package tf_test
+
+import "syscall"
+
+func syscallUmask(mask int) int { return syscall.Umask(mask) }
