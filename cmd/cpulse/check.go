@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
 	"github.com/cloudpulse/cloudpulse/helpers/operator"
+	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
@@ -100,7 +102,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if smap != nil {
 		hosts := operator.NewHosts(smap)
 		defer hosts.Close()
-		checks = append(checks, operatorChecks(ctx, smap, hosts, c)...)
+		checks = append(checks, operatorChecks(ctx, smap, hosts, c, c.Name)...)
 	}
 	runner := check.Runner{Timeout: f.timeout}
 	results := runner.Run(ctx, checks...)
@@ -165,10 +167,19 @@ func runFunctional(ctx context.Context, c *cloud.Cloud, f *scenario.Functional, 
 		}
 		fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
 	}
-	if p := os.Getenv("CLOUDPULSE_REPORT"); p != "" {
-		_ = scenarioSummary(out, c.Name).WriteJSON(p)
+	// A report that could not be written fails the check: a pipeline reading it would see a stale one.
+	return finish(errors.Join(out.Err, writeReport(os.Getenv("CLOUDPULSE_REPORT"), scenarioSummary(out, c.Name))))
+}
+
+// writeReport writes the run's summary to path (CLOUDPULSE_REPORT); "" writes none.
+func writeReport(path string, s report.Summary) error {
+	if path == "" {
+		return nil
 	}
-	return finish(out.Err)
+	if err := s.WriteJSON(path); err != nil {
+		return fmt.Errorf("CLOUDPULSE_REPORT: %w", err)
+	}
+	return nil
 }
 
 func lastLines(s string, n int) string {

@@ -74,10 +74,13 @@ func RabbitMQ(cfg RabbitMQConfig, client *http.Client) check.Check {
 	}}
 }
 
-// RabbitMQProblems names what is wrong in /api/nodes: expected nodes missing
-// or not running (every listed node must run when expected is empty),
-// partitions, and memory or disk alarms.
+// RabbitMQProblems names what is wrong in /api/nodes: no node at all,
+// expected nodes missing or not running (every listed node must run when
+// expected is empty), partitions, and memory or disk alarms.
 func RabbitMQProblems(nodes []RabbitMQNode, expected []string) []string {
+	if len(nodes) == 0 { // a cluster without nodes is no broker, whatever was expected
+		return []string{"the management API lists no node"}
+	}
 	var p []string
 	byName := map[string]RabbitMQNode{}
 	for _, n := range nodes {

@@ -58,6 +58,9 @@ func TestRabbitMQ(t *testing.T) {
  {"name":"rabbit@controller-1","running":true,"partitions":[]},
  {"name":"rabbit@controller-2","running":false,"partitions":[]}]`, 200, `{"status":"ok"}`}, expected,
 			"rabbit@controller-2 is not running; rabbit@controller-3 is not in the cluster (members: rabbit@controller-1, rabbit@controller-2)"},
+		{"no node", fakeRabbit{`[]`, 200, `{"status":"ok"}`}, nil, "the management API lists no node"},
+		{"null node list", fakeRabbit{`null`, 200, `{"status":"ok"}`}, nil, "the management API lists no node"},
+		{"no node, some expected", fakeRabbit{`[]`, 200, `{"status":"ok"}`}, expected, "the management API lists no node"},
 		{"partition", fakeRabbit{`[
  {"name":"rabbit@controller-1","running":true,"partitions":["rabbit@controller-3"]},
  {"name":"rabbit@controller-2","running":true,"partitions":[]},

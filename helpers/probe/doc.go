@@ -13,10 +13,12 @@
 //	out, err := probe.SSH(ctx, probe.Host{Address: floatingIP, User: "root", Signer: keys.Signer}, "hostname")
 //	err = probe.HTTP(ctx, "http://"+floatingIP+"/", 200, out)
 //
-// Host keys: the servers under test are created by the run, so there is nothing to check their keys against.
-// SSH accepts the key a host shows first and, when Host.HostKeys is shared between calls, pins it for the rest
-// of the run: a later call that meets another key for the same address fails (a floating IP that moved to
-// another server, or a man in the middle). See HostKeys.
+// Host keys: a server the run created printed its ssh host keys on its serial console (cloud-init, CirrOS and
+// the cloudpulse test guest do; see ParseConsoleHostKeys). With Host.HostKeys made by NewVerifiedHostKeys and a
+// source that reads the console through the cloud's API (nova's console log), SSH accepts only a key the server
+// printed, and pins it for the rest of the run: a man in the middle, a rebuilt server or a floating IP that moved
+// fails with a HostKeyMismatchError. A server that prints no keys is trusted on first use after a wait, and the
+// pin says so (HostKeyPin); NewHostKeys trusts on first use without a source. A later different key always fails.
 //
 // Ping sends raw ICMP and so needs root or CAP_NET_RAW.
 package probe

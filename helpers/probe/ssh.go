@@ -21,7 +21,7 @@ type Host struct {
 	Signer     ssh.Signer // private key to log in with (see NewKeyPair) ...
 	PrivateKey []byte     // ... or, when Signer is nil, the private key in PEM form (unencrypted)
 	Jump       *Host      // reach Address from this host; nil: connect directly
-	HostKeys   *HostKeys  // pins host keys across calls (see HostKeys); nil: accept any key
+	HostKeys   *HostKeys  // checks and pins host keys across calls (see HostKeys); nil: accept any key
 }
 
 // String is user@address:port, followed by " via ..." for each jump host.
@@ -105,12 +105,12 @@ func run(client *ssh.Client, cmd string) (string, error) {
 
 // dial makes one attempt to log in to h (through its jump hosts). The returned client is closed when ctx ends.
 func dial(ctx context.Context, h Host) (*ssh.Client, error) {
-	config, err := h.clientConfig()
+	attemptCtx, cancel := context.WithTimeout(ctx, sshAttemptTimeout)
+	defer cancel()
+	config, err := h.clientConfig(attemptCtx)
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	attemptCtx, cancel := context.WithTimeout(ctx, sshAttemptTimeout)
-	defer cancel()
 
 	var jump *ssh.Client
 	var conn net.Conn
@@ -147,6 +147,9 @@ func dial(ctx context.Context, h Host) (*ssh.Client, error) {
 		if _, ok := errors.AsType[*HostKeyChangedError](err); ok {
 			return nil, Permanent(err)
 		}
+		if _, ok := errors.AsType[*HostKeyMismatchError](err); ok {
+			return nil, Permanent(err)
+		}
 		return nil, err
 	}
 	client := ssh.NewClient(c, chans, reqs)
@@ -162,7 +165,8 @@ func dial(ctx context.Context, h Host) (*ssh.Client, error) {
 	return client, nil
 }
 
-func (h Host) clientConfig() (*ssh.ClientConfig, error) {
+// clientConfig is the login configuration of one attempt; ctx bounds the host key check's console lookup.
+func (h Host) clientConfig(ctx context.Context) (*ssh.ClientConfig, error) {
 	if h.Address == "" {
 		return nil, errors.New("host has no address")
 	}
@@ -182,7 +186,7 @@ func (h Host) clientConfig() (*ssh.ClientConfig, error) {
 	}
 	hostKeyCallback := ssh.InsecureIgnoreHostKey() // servers under test are new: see HostKeys and the package doc
 	if h.HostKeys != nil {
-		hostKeyCallback = h.HostKeys.Callback()
+		hostKeyCallback = h.HostKeys.Callback(ctx)
 	}
 	return &ssh.ClientConfig{
 		User:              h.User,

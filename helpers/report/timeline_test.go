@@ -37,10 +37,21 @@ func TestTimelineTableAndJSON(t *testing.T) {
 
 func TestTimelineStart(t *testing.T) {
 	var tl Timeline
+	before := time.Now()
 	done := tl.Start("x")
+	time.Sleep(20 * time.Millisecond)
 	done(nil)
+	after := time.Now()
+	failed := tl.Start("y")
+	failed(errors.New("ssh 172.24.4.10: connection refused"))
 	s := tl.Steps()
-	require.Len(t, s, 1)
+	require.Len(t, s, 2)
 	assert.True(t, s[0].OK)
-	assert.GreaterOrEqual(t, s[0].Duration, time.Duration(0))
+	assert.Empty(t, s[0].Error)
+	assert.GreaterOrEqual(t, s[0].Duration, 20*time.Millisecond, "the step lasted from Start to its done call")
+	assert.LessOrEqual(t, s[0].Duration, after.Sub(before))
+	assert.False(t, s[0].Started.Before(before))
+	assert.Equal(t, s[0].Duration.Seconds(), s[0].Seconds)
+	assert.False(t, s[1].OK)
+	assert.Equal(t, "ssh 172.24.4.10: connection refused", s[1].Error)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/probe"
 )
 
 // consoleLogs fetches the last lines of each server's console (for failures).
@@ -58,4 +59,30 @@ func serverFaults(ctx context.Context, c *cloud.Cloud, runID string) []string {
 		out = append(out, msg)
 	}
 	return out
+}
+
+// hostKeyConsoleWait is how long the ssh probes wait, from the first handshake with a server, for its host keys
+// to appear on its console before they trust its key on first use. cloud-init prints them at the end of boot,
+// some time after sshd answers; the test guest prints them as dropbear starts.
+const hostKeyConsoleWait = time.Minute
+
+// consoleHostKeys reads the host keys each server printed on its serial console through the compute API (nova's
+// console log), for probe.NewVerifiedHostKeys. servers maps "ip:22" to the server's id and name.
+func consoleHostKeys(c *cloud.Cloud, byAddress map[string][2]string) probe.HostKeySource {
+	return func(ctx context.Context, address string) (probe.PrintedHostKeys, string, error) {
+		s, ok := byAddress[address]
+		if !ok {
+			return probe.PrintedHostKeys{}, "", fmt.Errorf("no server of the run has address %s", address)
+		}
+		id, name := s[0], s[1]
+		compute, err := c.Compute()
+		if err != nil {
+			return probe.PrintedHostKeys{}, name, err
+		}
+		out, err := servers.ShowConsoleOutput(ctx, compute, id, servers.ShowConsoleOutputOpts{}).Extract()
+		if err != nil {
+			return probe.PrintedHostKeys{}, name, fmt.Errorf("console log of server %s: %w", id, err)
+		}
+		return probe.ParseConsoleHostKeys(out), name, nil
+	}
 }

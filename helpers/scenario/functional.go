@@ -202,7 +202,8 @@ type Result struct {
 	Timeline  *report.Timeline
 	Leftovers []string // resources still tagged with the run id after destroy
 	Console   map[string]string
-	Faults    []string // servers not ACTIVE after a failed apply, with Nova's fault
+	Faults    []string           // servers not ACTIVE after a failed apply, with Nova's fault
+	HostKeys  []probe.HostKeyPin // how each server's ssh host key was checked: from its console, or on first use
 	Wall      time.Duration
 	Overhead  report.Overhead
 }
@@ -237,10 +238,11 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 			h.Logf("%s: %.1fs %v", step, d.Seconds(), errOrOK(err))
 		},
 	}, func(ctx context.Context, out tf.Outputs) error {
-		env, err := f.environment(out)
+		env, err := f.environment(out, c, h.Logf)
 		if err != nil {
 			return err
 		}
+		defer func() { res.HostKeys = env.hostKeys.Pins() }()
 		h.Logf("run %s: servers %v, floating IPs %v, fixed IPs %v", f.o.RunID, env.names, env.floating, env.fixed)
 		var failed error
 		var vs []Validation

@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -21,17 +22,20 @@ type environment struct {
 	user                        string
 	hosts                       []probe.Host
 	hostnames                   []string // filled by the ssh validation
+	hostKeys                    *probe.HostKeys
 }
 
-func (f *Functional) environment(out tf.Outputs) (*environment, error) {
+// environment reads the fixture's outputs. The ssh probes accept only the host key each server printed on its
+// console (read through c), or trust it on first use when it printed none; logf says which, once per server.
+func (f *Functional) environment(out tf.Outputs, c *cloud.Cloud, logf func(string, ...any)) (*environment, error) {
 	e := &environment{user: f.o.SSHUser}
 	for key, dst := range map[string]*[]string{"server_ids": &e.ids, "server_names": &e.names, "floating_ips": &e.floating, "fixed_ips": &e.fixed} {
 		if err := out.Decode(key, dst); err != nil {
 			return nil, err
 		}
 	}
-	if len(e.ids) < 2 || len(e.floating) != len(e.ids) || len(e.fixed) != len(e.ids) {
-		return nil, fmt.Errorf("fixture outputs: want 2 servers with a floating and a fixed IP each, got ids=%v floating=%v fixed=%v", e.ids, e.floating, e.fixed)
+	if len(e.ids) < 2 || len(e.floating) != len(e.ids) || len(e.fixed) != len(e.ids) || len(e.names) != len(e.ids) {
+		return nil, fmt.Errorf("fixture outputs: want 2 servers with a name, a floating and a fixed IP each, got ids=%v names=%v floating=%v fixed=%v", e.ids, e.names, e.floating, e.fixed)
 	}
 	var err error
 	if e.volumeID, err = out.String("volume_id"); err != nil {
@@ -40,9 +44,15 @@ func (f *Functional) environment(out tf.Outputs) (*environment, error) {
 	if e.volumeServer, err = out.String("volume_server_id"); err != nil {
 		return nil, err
 	}
-	keys := probe.NewHostKeys()
+	byAddress := map[string][2]string{} // the address ssh dials (port 22) → server id and name
+	for i, ip := range e.floating {
+		byAddress[net.JoinHostPort(ip, "22")] = [2]string{e.ids[i], e.names[i]}
+	}
+	e.hostKeys = probe.NewVerifiedHostKeys(consoleHostKeys(c, byAddress), hostKeyConsoleWait, func(p probe.HostKeyPin) {
+		logf("%s", p)
+	})
 	for _, ip := range e.floating {
-		e.hosts = append(e.hosts, probe.Host{Address: ip, User: e.user, Signer: f.key.Signer, HostKeys: keys})
+		e.hosts = append(e.hosts, probe.Host{Address: ip, User: e.user, Signer: f.key.Signer, HostKeys: e.hostKeys})
 	}
 	e.hostnames = make([]string, len(e.ids))
 	return e, nil
