@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
@@ -113,6 +114,12 @@ func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Functi
 	}
 	require.NoError(t, res.Err, fmt.Sprintf("functional run %s", res.RunID))
 	assert.Empty(t, res.Leftovers, "resources tagged with the run id after destroy")
+	if o.Image == "cloudpulse-tiny" { // the lab's guest prints its host keys: nothing may fall back to trust on first use
+		require.NotEmpty(t, res.HostKeys, "host keys pinned")
+		for _, p := range res.HostKeys {
+			assert.Equal(t, probe.PinnedFromConsole, p.Source, "host key of %s", p.Address)
+		}
+	}
 	return res
 }
 
