@@ -29,7 +29,7 @@ func NewTerratest(t terratesting.TestingT, ws *Workspace, tools Tools, env map[s
 	}
 	return &Terratest{t: t, ws: ws, opts: &terraform.Options{
 		TerraformDir:    ws.Dir,
-		TerraformBinary: tools.Tofu, // never a terraform on PATH
+		TerraformBinary: tools.Tofu, // FindTools' choice, never terratest's own pick from PATH
 		EnvVars:         envVars,
 		NoColor:         true,
 		Logger:          logger.Default,
