@@ -27,10 +27,11 @@ import (
 //   - kolla-ansible's form: OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME,
 //     OS_USER_DOMAIN_NAME, no OS_PROJECT_ID, OS_AUTH_URL without /v3
 //     (refused before with "Missing environment variable [OS_PROJECT_ID]");
+//
 //   - an application credential made for the test (OS_AUTH_TYPE=v3applicationcredential),
 //     deleted afterwards.
 //
-//	OS_CLOUD=mycloud go test -run TestOpenrc ./tests/
+//     OS_CLOUD=mycloud go test -run TestOpenrc ./tests/
 func TestOpenrc(t *testing.T) {
 	src := cloudConfig(t)
 	if src.File == "" {
