@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -74,4 +75,9 @@ func withDefaultTimeouts(o FunctionalOptions) FunctionalOptions {
 		o.DestroyTimeout = 15 * time.Minute
 	}
 	return o
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

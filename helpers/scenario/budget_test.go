@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -80,7 +82,10 @@ func TestFitBudgetTooShort(t *testing.T) {
 }
 
 // untouchable fails the test if the run reaches OpenTofu.
-type untouchable struct{ t *testing.T }
+type untouchable struct {
+	t  *testing.T
+	ws *tf.Workspace
+}
 
 func (u untouchable) Init(context.Context) error { u.t.Error("init ran"); return nil }
 func (u untouchable) Apply(context.Context) error {
@@ -89,16 +94,30 @@ func (u untouchable) Apply(context.Context) error {
 }
 func (u untouchable) Outputs(context.Context) (tf.Outputs, error) { return nil, nil }
 func (u untouchable) Destroy(context.Context) error               { u.t.Error("destroy ran"); return nil }
-func (u untouchable) Workspace() *tf.Workspace                    { return &tf.Workspace{} }
+func (u untouchable) Workspace() *tf.Workspace                    { return u.ws }
 
-// A deadline too close to fit a run: Run says so and creates nothing.
+// A deadline too close to fit a run: Run says so, creates nothing, and leaves
+// no workspace behind for cleanup to find (unless it holds a state).
 func TestRunRefusesATooShortDeadline(t *testing.T) {
 	f, err := NewFunctional(FunctionalOptions{Cloud: &cloud.Config{Name: "c", File: "/x/clouds.yaml"}})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res := f.Run(ctx, nil, untouchable{t}, Hooks{})
-	require.Error(t, res.Err)
-	assert.Contains(t, res.Err.Error(), "left before the deadline, a run needs at least 5m0s")
-	assert.Contains(t, res.Err.Error(), "go test -timeout")
+	for _, withState := range []bool{false, true} {
+		root := t.TempDir()
+		ws := &tf.Workspace{Root: root, Dir: filepath.Join(root, "fixtures", "functional"), RunID: f.RunID()}
+		require.NoError(t, os.MkdirAll(ws.Dir, 0o700))
+		if withState {
+			require.NoError(t, os.WriteFile(filepath.Join(ws.Dir, "terraform.tfstate"), []byte("{}"), 0o600))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		res := f.Run(ctx, nil, untouchable{t, ws}, Hooks{})
+		cancel()
+		require.Error(t, res.Err)
+		assert.Contains(t, res.Err.Error(), "left before the deadline, a run needs at least 5m0s")
+		assert.Contains(t, res.Err.Error(), "go test -timeout")
+		if withState {
+			assert.DirExists(t, root, "a workspace with state is a run's: kept for cleanup")
+		} else {
+			assert.NoDirExists(t, root, "an unused workspace is removed")
+		}
+	}
 }

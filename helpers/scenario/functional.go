@@ -175,6 +175,10 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 	budget, err := f.Budget(ctx)
 	if err != nil {
 		res.Err = err
+		// nothing was applied: a workspace without state is not a run to clean up later
+		if ws := r.Workspace(); ws != nil && ws.Root != "" && !fileExists(filepath.Join(ws.Dir, "terraform.tfstate")) {
+			res.Err = errors.Join(err, ws.Remove())
+		}
 		return res
 	}
 	cpu0 := harnessCPU()
