@@ -8,7 +8,9 @@ export PATH := /usr/local/go/bin:$(ROOT)/.tools/bin:$(PATH)
 export GOFLAGS := -mod=readonly
 TOOLS := $(ROOT)/.tools
 export CLOUDPULSE_ROOT := $(ROOT)
-export CLOUDPULSE_TOFU := $(TOOLS)/bin/tofu
+# OpenTofu, or Terraform in its place: your own with CLOUDPULSE_TOFU=/path (checked by `make tools`), else
+# .tools/bin/tofu — a link to a tofu/terraform on PATH that fits, or OpenTofu built from source.
+export CLOUDPULSE_TOFU ?= $(TOOLS)/bin/tofu
 export CLOUDPULSE_TOFURC := $(TOOLS)/tofurc
 export TF_CLI_CONFIG_FILE := $(TOOLS)/tofurc
 export CHECKPOINT_DISABLE := 1
@@ -24,7 +26,7 @@ CLOUD_TEST_TIMEOUT ?= 45m
 
 all: build
 
-## tools: build the pinned OpenTofu, OpenStack provider (filesystem mirror) and gotestsum into .tools/
+## tools: the pinned OpenTofu (an installed one that fits, else built), OpenStack provider (filesystem mirror) and gotestsum into .tools/
 tools:
 	@scripts/tools.sh
 
@@ -103,7 +105,7 @@ image-test:
 test: shellcheck lab-unit tools vet unit tf-check image-test cloud-test
 
 ## check: check OS_CLOUD's cloud; with no OS_CLOUD, bring the lab up and check it
-check: build
+check: tools build
 ifeq ($(strip $(OS_CLOUD)),)
 	@$(MAKE) --no-print-directory lab-up
 	$(LAB_SECRETS) OS_CLIENT_CONFIG_FILE=$(LAB_CLOUDS) CLOUDPULSE_SERVICE_MAP=$(ROOT)/fixtures/service-map/lab.yaml \
@@ -113,7 +115,7 @@ else
 endif
 
 ## clean-cloud: destroy what interrupted runs left (state/runs), and verify nothing tagged remains
-clean-cloud: build
+clean-cloud: tools build
 	@if [ -z "$${OS_CLOUD:-}" ]; then OS_CLIENT_CONFIG_FILE=$(LAB_CLOUDS) bin/cpulse cleanup --cloud lab-member; \
 	else bin/cpulse cleanup; fi
 

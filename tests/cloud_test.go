@@ -33,20 +33,30 @@ func cloudConfig(t testing.TB) *cloud.Config {
 const errNoCloud = "no cloud: set OS_CLOUD (clouds.yaml) or the OS_* variables of an openrc to run the cloud tests " +
 	"(`make test` uses the lab), or pass -short to skip them"
 
-// runContext ends at SIGINT/SIGTERM, and early enough before go test's own
-// -timeout that destroy (reserve) still fits: a go test timeout panics and
-// skips deferred cleanups (terratest #759).
+// runContext ends at SIGINT/SIGTERM, and reserve before go test's own
+// -timeout: a go test timeout panics and skips deferred cleanups (terratest
+// #759), so what must run after the context ends (a destroy, undoing a fault)
+// is kept out of it. The Functional scenario fits its own destroy inside the
+// context's deadline (scenario.FitBudget). When -timeout leaves no time beyond
+// the reserve, the test fails at once in one line that says so.
 func runContext(t *testing.T, reserve time.Duration) context.Context {
 	t.Helper()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	t.Cleanup(stop)
 	if dl, ok := t.Deadline(); ok {
+		if left := time.Until(dl); left <= reserve+minRunTime {
+			t.Fatalf("go test -timeout leaves this test %s; it needs more than %s (%s kept for cleanup after its run): raise -timeout, e.g. -timeout 30m",
+				left.Round(time.Second), (reserve + minRunTime).Round(time.Second), reserve)
+		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		t.Cleanup(cancel)
 	}
 	return ctx
 }
+
+// minRunTime is the least a cloud test can do anything useful in.
+const minRunTime = 30 * time.Second
 
 func connect(t *testing.T, ctx context.Context, cfg *cloud.Config) *cloud.Cloud {
 	t.Helper()

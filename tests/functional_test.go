@@ -68,7 +68,7 @@ func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Functi
 	f, err := scenario.NewFunctional(o)
 	require.NoError(t, err)
 	o = f.Options()
-	ctx := runContext(t, o.DestroyTimeout+time.Minute)
+	ctx := runContext(t, 30*time.Second) // destroy fits in ctx (scenario.FitBudget)
 	c := connect(t, ctx, cfg)
 	tools, err := tf.FindTools()
 	require.NoError(t, err)

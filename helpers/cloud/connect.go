@@ -145,7 +145,7 @@ func (c *Cloud) Token(ctx context.Context) (*tokens.Token, *tokens.User, *tokens
 		return nil, nil, nil, nil, err
 	}
 	r := tokens.Get(ctx, id, c.Provider.Token())
-	tok, err := r.ExtractToken()
+	tok, err := ExtractToken(r)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("cloud %q: read token: %w", c.Name, err)
 	}

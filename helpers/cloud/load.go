@@ -2,15 +2,14 @@ package cloud
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"gopkg.in/yaml.v3"
 )
@@ -30,6 +29,8 @@ type Config struct {
 	Endpoint gophercloud.EndpointOpts
 	// TLS is the client TLS configuration from cacert/cert/key/verify, or nil.
 	TLS *tls.Config
+
+	env map[string]string // TerraformEnv of an EnvCloud
 }
 
 // Load reads the credentials of the named cloud. An empty name means $OS_CLOUD;
@@ -72,25 +73,34 @@ func (c *Config) where() string {
 	return fmt.Sprintf("cloud %q in %s", c.Name, c.File)
 }
 
-// validate lists everything missing at once.
+// validate lists everything missing at once, by the names the source uses.
 func (c *Config) validate() error {
+	name := func(yamlKey, envVar string) string {
+		if c.File == "" {
+			return envVar
+		}
+		return yamlKey
+	}
 	var missing []string
 	a := c.Auth
 	if a.IdentityEndpoint == "" {
-		missing = append(missing, "auth.auth_url")
+		missing = append(missing, name("auth.auth_url", "OS_AUTH_URL"))
 	}
 	switch {
 	case a.TokenID != "":
 	case a.ApplicationCredentialID != "" || a.ApplicationCredentialName != "":
 		if a.ApplicationCredentialSecret == "" {
-			missing = append(missing, "auth.application_credential_secret")
+			missing = append(missing, name("auth.application_credential_secret", "OS_APPLICATION_CREDENTIAL_SECRET"))
+		}
+		if a.ApplicationCredentialID == "" && a.Username == "" && a.UserID == "" {
+			missing = append(missing, name("auth.username", "OS_USERNAME or OS_USER_ID (with OS_APPLICATION_CREDENTIAL_NAME)"))
 		}
 	default:
 		if a.Username == "" && a.UserID == "" {
-			missing = append(missing, "auth.username")
+			missing = append(missing, name("auth.username", "OS_USERNAME or OS_USER_ID"))
 		}
 		if a.Password == "" {
-			missing = append(missing, "auth.password (in clouds.yaml or secure.yaml)")
+			missing = append(missing, name("auth.password (in clouds.yaml or secure.yaml)", "OS_PASSWORD"))
 		}
 	}
 	if len(missing) > 0 {
@@ -151,31 +161,17 @@ func cloudNames(path string) ([]string, error) {
 	return names, nil
 }
 
-func loadEnv() (*Config, error) {
-	if os.Getenv("OS_AUTH_URL") == "" {
-		return nil, errors.New("no cloud selected: set OS_CLOUD to a cloud in clouds.yaml (or OS_AUTH_URL and the other OS_* variables)")
-	}
-	auth, err := openstack.AuthOptionsFromEnv()
-	if err != nil {
-		return nil, fmt.Errorf("the OS_* environment: %w", err)
-	}
-	ep := gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME"), Availability: gophercloud.AvailabilityPublic}
-	switch os.Getenv("OS_INTERFACE") {
-	case "internal", "internalURL":
-		ep.Availability = gophercloud.AvailabilityInternal
-	case "admin", "adminURL":
-		ep.Availability = gophercloud.AvailabilityAdmin
-	}
-	cfg := &Config{Name: EnvCloud, Auth: auth, Endpoint: ep}
-	return cfg, cfg.validate()
-}
-
 // TerraformEnv is the environment that makes the OpenStack provider use the same
-// cloud: OS_CLOUD and OS_CLIENT_CONFIG_FILE for a clouds.yaml cloud; nothing extra
-// for EnvCloud, whose OS_* variables the provider inherits.
+// cloud: OS_CLOUD and OS_CLIENT_CONFIG_FILE for a clouds.yaml cloud; for
+// EnvCloud, the OS_* variables as Load resolved them (aliases such as
+// OS_TENANT_NAME and OS_DOMAIN_NAME cleared). The map is the caller's to change.
 func (c *Config) TerraformEnv() map[string]string {
 	if c.File == "" {
-		return map[string]string{}
+		env := maps.Clone(c.env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		return env
 	}
 	return map[string]string{"OS_CLOUD": c.Name, "OS_CLIENT_CONFIG_FILE": c.File}
 }

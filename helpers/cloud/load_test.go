@@ -103,7 +103,10 @@ func TestLoadFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, EnvCloud, cfg.Name)
 	assert.Equal(t, "R1", cfg.Endpoint.Region)
-	assert.Empty(t, cfg.TerraformEnv())
+	env := cfg.TerraformEnv()
+	assert.Equal(t, "", env["OS_CLOUD"], "OpenTofu must not pick a clouds.yaml cloud")
+	assert.Equal(t, "u", env["OS_USERNAME"])
+	assert.Equal(t, "default", env["OS_USER_DOMAIN_ID"], "the CLI's default domain, made explicit")
 }
 
 // A keystone that refuses every password: Connect must say so in one line, without the password.

@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 )
 
 // Identity checks Keystone: it validates the client's token (GET
@@ -30,7 +31,7 @@ func Identity(c Clients) check.Check {
 			return errors.New("identity: the client holds no token: connect (authenticate) before running checks")
 		}
 		r := tokens.Get(ctx, id, token)
-		tok, err := r.ExtractToken()
+		tok, err := cloud.ExtractToken(r) // an application credential's token may lack a time zone
 		if err != nil {
 			return fmt.Errorf("identity: validate token: %w", describe(err))
 		}

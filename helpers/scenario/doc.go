@@ -9,10 +9,14 @@
 // from inside the VM, http, then the volume) and a failure dumps the servers'
 // console logs.
 //
-//	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg, RunID: "r1"})
+//	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg})
 //	...
 //	err = f.Precheck(ctx, c)                 // everything missing, listed at once, before anything exists
 //	ws, err := f.Workspace()
-//	r, err := tf.NewExec(ws, tools, cfg.TerraformEnv(), nil)
-//	res := f.Run(ctx, c, r, scenario.Hooks{})
+//	r, err := tf.NewExec(ws, tools, f.TerraformEnv(), nil)
+//	res := f.Run(ctx, c, r, scenario.Hooks{}) // res.Err, res.Timeline, res.Leftovers
+//
+// Run fits itself into ctx's deadline (FitBudget): destroy and the leftover
+// check are kept out of the time apply and the validations may use, so a run
+// under go test's default -timeout still destroys what it made.
 package scenario

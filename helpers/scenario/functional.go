@@ -34,6 +34,7 @@ type FunctionalOptions struct {
 	CreateProject     bool     // operator mode: a fresh project + user, the scenario runs as that user
 	TenantPassword    string   // operator mode: the new user's password; default a random one per run
 
+	// Timeouts; under a deadline (ctx's) they are upper bounds, see FitBudget.
 	ApplyTimeout    time.Duration // default 20m
 	ValidateTimeout time.Duration // per validation; default 5m
 	DestroyTimeout  time.Duration // default 15m
@@ -69,15 +70,7 @@ func NewFunctional(o FunctionalOptions) (*Functional, error) {
 	def(&o.ExternalNetwork, "public")
 	def(&o.CIDR, "10.42.0.0/24")
 	def(&o.SSHUser, "root")
-	if o.ApplyTimeout == 0 {
-		o.ApplyTimeout = 20 * time.Minute
-	}
-	if o.ValidateTimeout == 0 {
-		o.ValidateTimeout = 5 * time.Minute
-	}
-	if o.DestroyTimeout == 0 {
-		o.DestroyTimeout = 15 * time.Minute
-	}
+	o = withDefaultTimeouts(o)
 	if o.ImageFile != "" {
 		abs, err := filepath.Abs(o.ImageFile)
 		if err != nil {
@@ -218,13 +211,24 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 		h.Logf = func(string, ...any) {}
 	}
 	res := Result{RunID: f.o.RunID, Timeline: &report.Timeline{}, Console: map[string]string{}}
+	// Destroy and the leftover check run after ctx ends: fit all in its deadline.
+	budget, err := f.Budget(ctx)
+	if err != nil {
+		res.Err = err
+		// nothing was applied: a workspace without state is not a run to clean up later
+		if ws := r.Workspace(); ws != nil && ws.Root != "" && !fileExists(filepath.Join(ws.Dir, "terraform.tfstate")) {
+			res.Err = errors.Join(err, ws.Remove())
+		}
+		return res
+	}
 	cpu0 := harnessCPU()
 	start := time.Now()
 	var cloudWait time.Duration
-	ctx, cancel := context.WithTimeout(ctx, f.o.ApplyTimeout+6*f.o.ValidateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, budget.Run)
 	defer cancel()
 	res.Err = tf.Lifecycle(ctx, r, tf.LifecycleOptions{
-		DestroyTimeout: f.o.DestroyTimeout,
+		DestroyTimeout: budget.Destroy,
+		ApplyGrace:     budget.Grace,
 		OnStep: func(step string, d time.Duration, err error) {
 			if step != "validate" { // validations are timed one by one below
 				res.Timeline.Add("tofu "+step, time.Now().Add(-d), d, err)
@@ -268,7 +272,7 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 		return failed
 	})
 	res.Wall = time.Since(start)
-	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), budget.Leftovers)
 	defer lcancel()
 	done := res.Timeline.Start("no leftovers")
 	// A failed or interrupted apply can leave what OpenTofu never recorded: a

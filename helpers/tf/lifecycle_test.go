@@ -184,7 +184,7 @@ func TestFindToolsNamesTheFix(t *testing.T) {
 	t.Setenv("CLOUDPULSE_TOFURC", "/nonexistent/tofurc")
 	_, err := tf.FindTools()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "/nonexistent/tofu is missing: run `make tools`")
+	assert.Equal(t, "CLOUDPULSE_TOFU: /nonexistent/tofu is missing: run `make tools`\nCLOUDPULSE_TOFURC=/nonexistent/tofurc is missing: run `make tools`", err.Error())
 }
 
 func TestMain(m *testing.M) {

@@ -41,7 +41,7 @@ func NewTerratest(t terratesting.TestingT, ws *Workspace, tools Tools, env map[s
 	secrets.Merge(SecretsFromEnv(envVars))
 	return &Terratest{t: t, ws: ws, secrets: secrets, err: err, opts: &terraform.Options{
 		TerraformDir:    ws.Dir,
-		TerraformBinary: tools.Tofu, // never a terraform on PATH
+		TerraformBinary: tools.Tofu, // FindTools' choice, never terratest's own pick from PATH
 		EnvVars:         envVars,
 		NoColor:         true,
 		Logger:          redactingTerratestLogger(secrets),

@@ -13,7 +13,8 @@ variable "file" {
   type        = string
 
   validation {
-    condition     = fileexists(var.file)
+    # fileexists("") is an error in Terraform (the module directory), false in OpenTofu.
+    condition     = var.file == "" ? false : fileexists(var.file)
     error_message = "file does not exist: build the test image first (see fixtures/image) or pass an existing path."
   }
 }

@@ -1,0 +1,44 @@
+package tf_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
+)
+
+// The package example (doc.go), compiled so that it cannot go stale: run a
+// fixture through OpenTofu with destroy armed before apply. It needs a cloud,
+// so it has no output to check.
+func Example() {
+	ctx := context.Background()
+	cfg, err := cloud.Load("") // $OS_CLOUD
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tools, err := tf.FindTools()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: "cp-example",
+		Vars: map[string]any{"run_id": "cp-example"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := tf.NewExec(ws, tools, cfg.TerraformEnv(), os.Stderr)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = tf.Lifecycle(ctx, r, tf.LifecycleOptions{}, func(ctx context.Context, out tf.Outputs) error {
+		ip, err := out.String("floating_ip")
+		fmt.Println("validate", ip)
+		return err
+	})
+	fmt.Println(err)
+}
