@@ -23,8 +23,13 @@ say() { printf '[tools %4ds] %s\n' $((SECONDS - T0)) "$*"; }
 # Terraform >= 1.6.0, < 2.0.0 (the modules' required_version); the same rule as helpers/tf.FindTools.
 # Order: $CLOUDPULSE_TOFU (the user's choice: an error if it does not fit), the .tools/bin/tofu already
 # there, tofu then terraform on PATH (linked as .tools/bin/tofu); only when none fits is OpenTofu compiled.
+# CLOUDPULSE_TOOLS_PINNED=1 (make test): only the pinned OpenTofu fits — the project's own tests prove the
+# toolchain it pins (state encryption included), whatever else the machine has installed.
+PINNED_ONLY=${CLOUDPULSE_TOOLS_PINNED:-0}
 describe() { # prints "<product> <version>" of binary $1, or nothing
   local v p
+  # a TF_CLI_CONFIG_FILE naming a missing file adds a warning before the product line: not needed here
+  export TF_CLI_CONFIG_FILE=
   v=$("$1" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p') || true
   p=$("$1" version 2>/dev/null | sed -n '1s/^\([A-Za-z]*\) v.*/\1/p') || true
   [ -n "$v" ] && [ -n "$p" ] && echo "$p $v"
@@ -32,7 +37,8 @@ describe() { # prints "<product> <version>" of binary $1, or nothing
 fits() { # product version
   case $1 in
     OpenTofu) [ "$2" = "$TOFU_VERSION" ] ;;
-    Terraform) local v=${2%%[-+]*}
+    Terraform) [ "$PINNED_ONLY" = 1 ] && return 1
+      local v=${2%%[-+]*}
       [ "$(printf '%s\n' 1.6.0 "$v" | sort -V | head -1)" = 1.6.0 ] &&
         [ "$(printf '%s\n' "$v" 2.0.0 | sort -V | head -1)" = "$v" ] && [ "$v" != 2.0.0 ] ;;
     *) false ;;

@@ -135,7 +135,9 @@ func CheckBinary(path string) (Tools, error) {
 	defer cancel()
 	run := func(args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, abs, args...)
-		cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+		// A TF_CLI_CONFIG_FILE naming a missing file makes `version` print a
+		// warning before the product line: version questions need no CLI config.
+		cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_CLI_CONFIG_FILE=")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()

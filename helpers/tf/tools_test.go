@@ -130,3 +130,19 @@ func TestFindToolsOnPath(t *testing.T) {
 		assert.Equal(t, "no usable OpenTofu 1.12.6 or Terraform >= 1.6.0, < 2.0.0 ("+p+" is OpenTofu v1.9.1, not OpenTofu 1.12.6 or Terraform >= 1.6.0, < 2.0.0): run `make tools`, or set CLOUDPULSE_TOFU", err.Error())
 	})
 }
+
+// A TF_CLI_CONFIG_FILE that names a missing file makes OpenTofu print a warning
+// before its product line; the version check must not be misled by it (this
+// machine kind has such a TF_CLI_CONFIG_FILE in its environment).
+func TestCheckBinaryIgnoresTheCallersCLIConfig(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tofu")
+	script := `#!/bin/sh
+if [ -n "$TF_CLI_CONFIG_FILE" ]; then printf '\nWarning: Unable to open CLI configuration file\n\n'; fi
+if [ "$2" = -json ]; then printf '{"terraform_version": "1.12.6"}\n'; else printf 'OpenTofu v1.12.6\non linux_amd64\n'; fi
+`
+	require.NoError(t, os.WriteFile(p, []byte(script), 0o755))
+	t.Setenv("TF_CLI_CONFIG_FILE", filepath.Join(t.TempDir(), "missing.tfrc"))
+	got, err := tf.CheckBinary(p)
+	require.NoError(t, err)
+	assert.Equal(t, tf.Tools{Tofu: p, Product: "OpenTofu", Version: "1.12.6"}, got)
+}
