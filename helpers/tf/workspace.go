@@ -2,12 +2,12 @@ package tf
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -34,17 +34,6 @@ type WorkspaceOptions struct {
 	Vars map[string]any
 	// StateRoot holds workspaces; default $CLOUDPULSE_STATE_DIR or <repo>/state/runs.
 	StateRoot string
-}
-
-var runIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
-
-// ValidRunID reports whether id is usable in every resource name: lower-case
-// letters, digits and dashes, at most 31 characters.
-func ValidRunID(id string) error {
-	if !runIDPattern.MatchString(id) {
-		return fmt.Errorf("run id %q: use 1-31 lower-case letters, digits and dashes, starting with a letter or digit", id)
-	}
-	return nil
 }
 
 // NewWorkspace copies the fixture and the repository's modules/ into a fresh
@@ -80,6 +69,9 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if fileExists(ws.Root) {
 		return nil, fmt.Errorf("workspace %s already exists: a run with id %q left state behind; destroy it with `cpulse cleanup` or `make clean-cloud`", ws.Root, o.RunID)
 	}
+	if err := ws.Hold(); err != nil { // before anything is in it: cleanup must never see it half made and unheld
+		return nil, err
+	}
 	if err := copyTree(fixture, ws.Dir); err != nil {
 		return nil, fmt.Errorf("copy fixture %s: %w", fixture, err)
 	}
@@ -94,13 +86,24 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	return ws, nil
 }
 
-// OpenWorkspace opens a workspace left by an earlier run (for destroy or the upgrade's post stage).
+// OpenWorkspace opens a workspace left by an earlier run (for destroy or the
+// upgrade's post stage) and holds its live lock; a workspace whose run is still
+// alive gives ErrWorkspaceInUse.
 func OpenWorkspace(root string) (*Workspace, error) {
+	if _, err := os.Stat(root); err != nil {
+		return nil, err
+	}
+	ws := &Workspace{Root: root, RunID: runIDFromDir(root)}
+	if err := ws.Hold(); err != nil { // first: a live run may not have written its files yet
+		return nil, err
+	}
 	matches, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", VarFile))
 	if len(matches) != 1 {
+		_ = ws.Release()
 		return nil, fmt.Errorf("%s is not a cloudpulse workspace (want exactly one fixtures/*/%s, found %d)", root, VarFile, len(matches))
 	}
-	return &Workspace{Root: root, Dir: filepath.Dir(matches[0]), RunID: runIDFromDir(root)}, nil
+	ws.Dir = filepath.Dir(matches[0])
+	return ws, nil
 }
 
 func runIDFromDir(root string) string {
@@ -138,7 +141,8 @@ func (w *Workspace) Vars() (map[string]any, error) {
 }
 
 // Remove deletes the workspace; call it only after a successful destroy.
-func (w *Workspace) Remove() error { return os.RemoveAll(w.Root) }
+// The live lock is given back after the directory is gone.
+func (w *Workspace) Remove() error { return errors.Join(os.RemoveAll(w.Root), w.Release()) }
 
 // copyTree copies regular files and directories, leaving out OpenTofu's
 // working files (.terraform, state, lock file) so every run starts clean.
