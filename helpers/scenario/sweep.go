@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -30,28 +29,44 @@ import (
 var sweepOrder = []string{"server", "floating-ip", "volume", "port", "router", "subnet", "network",
 	"security-group", "server-group", "keypair", "image"}
 
-// Sweep deletes, through the APIs, every resource tagged with the run's id or
-// named for it (TaggedOrNamed) — what OpenTofu no longer knows about because the run was killed
-// (SIGKILL) before its state was written. It waits for servers to be gone
-// before volumes and ports, retries what is still in use, and returns what it
-// deleted and the errors of what it could not delete. A resource that is
-// already gone counts as deleted.
-//
-// With kinds, only resources of those kinds are deleted (cleanup deletes the
-// servers before OpenTofu destroys their ports).
-func Sweep(ctx context.Context, c *cloud.Cloud, runID string, kinds ...string) ([]Resource, error) {
-	found, err := TaggedOrNamed(ctx, c, runID)
-	if err != nil && len(found) == 0 {
-		return nil, err
-	}
+// Sweep deletes, through the APIs, every resource of the run that Find finds
+// (the run's tag, or a name starting with NamePrefix, in the run's scopes) —
+// also what OpenTofu does not know about because the run was killed before its
+// state was written. It waits for servers to be gone before volumes and ports,
+// retries what is still in use, and returns what it deleted. Its error holds
+// every listing that failed and every resource it could not delete; a
+// resource that is already gone counts as deleted.
+func Sweep(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]Resource, error) {
+	found, err := Find(ctx, c, runID, known...)
+	deleted, derr := Delete(ctx, c, found)
+	return deleted, errors.Join(err, derr)
+}
+
+// Delete deletes resources in sweepOrder: servers all at once, then waits for
+// them to be gone; then the rest, what uses a resource before it.
+func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, error) {
 	byKind := map[string][]Resource{}
 	for _, r := range found {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
 	}
 	var deleted []Resource
 	var errs []error
+	if srv := byKind["server"]; len(srv) > 0 {
+		done := make(chan error, len(srv))
+		for _, r := range srv {
+			go func() { done <- sweepOne(ctx, c, r) }()
+		}
+		for range srv {
+			errs = append(errs, <-done)
+		}
+		if err := errors.Join(errs...); err != nil {
+			errs = []error{fmt.Errorf("delete servers: %w", err)}
+		} else {
+			deleted = append(deleted, srv...)
+		}
+	}
 	for _, kind := range sweepOrder {
-		if len(kinds) > 0 && !slices.Contains(kinds, kind) {
+		if kind == "server" {
 			continue
 		}
 		for _, r := range byKind[kind] {
@@ -119,7 +134,11 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 			return err
 		}
 		if r.Kind == "keypair" {
-			return retryInUse(ctx, func() error { return keypairs.Delete(ctx, cc, r.ID, nil).ExtractErr() })
+			var opts keypairs.DeleteOptsBuilder
+			if r.UserID != "" { // another user's, as an admin
+				cc, opts = microversion(cc, "2.10"), keypairs.DeleteOpts{UserID: r.UserID}
+			}
+			return retryInUse(ctx, func() error { return keypairs.Delete(ctx, cc, r.ID, opts).ExtractErr() })
 		}
 		return retryInUse(ctx, func() error { return servergroups.Delete(ctx, cc, r.ID).ExtractErr() })
 	case "volume":
@@ -143,22 +162,9 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 	case "floating-ip":
 		return retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, r.ID).ExtractErr() })
 	case "router":
-		// Floating IPs routed through the run's router belong to the run, tagged or
-		// not (a kill between create and tag leaves them untagged).
-		fpages, err := floatingips.List(nc, floatingips.ListOpts{RouterID: r.ID}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		fips, err := floatingips.ExtractFloatingIPs(fpages)
-		if err != nil {
-			return err
-		}
-		for _, f := range fips {
-			if err := retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, f.ID).ExtractErr() }); err != nil {
-				return fmt.Errorf("floating IP %s on the router: %w", f.FloatingIP, err)
-			}
-		}
-		// then its interfaces (its ports on the run's subnets)
+		// Its floating IPs went before it (sweepOrder); one that is not the run's
+		// keeps an interface in use, and the removal below fails saying so.
+		// its interfaces (its ports on the run's subnets)
 		pages, err := ports.List(nc, ports.ListOpts{DeviceID: r.ID}).AllPages(ctx)
 		if err != nil {
 			return err
