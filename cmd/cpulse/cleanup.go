@@ -199,6 +199,10 @@ func cleanWorkspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *
 		return err
 	}
 	if valid {
+		// A create the killed run had sent may have landed after the first sweep listed.
+		if swept, err := scenario.Sweep(ctx, runCloud, ws.RunID); len(swept) > 0 || err != nil {
+			fmt.Fprintf(stdout, "cleanup: run %s: after destroy, deleted %d more resources through the APIs (%v)\n", ws.RunID, len(swept), err)
+		}
 		left, err := scenario.Leftovers(ctx, runCloud, ws.RunID)
 		if err != nil {
 			return err
