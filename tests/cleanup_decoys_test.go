@@ -57,6 +57,10 @@ func TestCleanupLeavesDecoysAlone(t *testing.T) {
 	bin := buildCpulse(t, ctx)
 	o, err := scenario.FromEnv()
 	require.NoError(t, err)
+	o.Cloud = memberCfg
+	defaults, err := scenario.NewFunctional(o)
+	require.NoError(t, err)
+	o = defaults.Options() // image and flavor, with the defaults
 	runID := scenario.NewRunID()
 	prefix := scenario.NamePrefix(runID)
 	t.Logf("run id %s; decoys are named decoy-%s…", runID, prefix)
@@ -224,10 +228,11 @@ func makeDecoys(t *testing.T, ctx context.Context, c *cloud.Cloud, name, cidr, i
 			if err := servers.Delete(ctx, cc, srv.ID).ExtractErr(); err != nil {
 				return err
 			}
-			return probe.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
-				_, err := servers.Get(ctx, cc, srv.ID).Extract()
-				return gophercloud.ResponseCodeIs(err, http.StatusNotFound), nil
-			})
+			_, err := servers.Get(ctx, cc, srv.ID).Extract() // 404 once it is gone
+			if err == nil {
+				err = fmt.Errorf("server %s is still there", srv.ID)
+			}
+			return err
 		})
 	})
 
@@ -240,10 +245,16 @@ func makeDecoys(t *testing.T, ctx context.Context, c *cloud.Cloud, name, cidr, i
 	}
 }
 
+// deleteDecoy deletes, retrying while the cloud answers with an error (a busy
+// API's 503, a network still in use by a server on its way out).
 func deleteDecoy(t *testing.T, what string, del func(ctx context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := del(ctx); err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+	err := probe.WaitFor(ctx, 3*time.Second, func(ctx context.Context) (bool, error) {
+		err := del(ctx)
+		return err == nil || gophercloud.ResponseCodeIs(err, http.StatusNotFound), err
+	})
+	if err != nil {
 		t.Errorf("delete decoy %s: %v", what, err)
 	}
 }
