@@ -76,12 +76,17 @@ func TestCleanupLeavesDecoysAlone(t *testing.T) {
 	require.NoError(t, err)
 	key, err := probe.NewKeyPair("cloudpulse-decoy-test")
 	require.NoError(t, err)
-	_, err = keypairs.Create(ctx, mcc, keypairs.CreateOpts{Name: prefix + "key", PublicKey: key.AuthorizedKey}).Extract()
-	require.NoError(t, err)
+	require.NoError(t, busyRetry(ctx, func() error {
+		_, err := keypairs.Create(ctx, mcc, keypairs.CreateOpts{Name: prefix + "key", PublicKey: key.AuthorizedKey}).Extract()
+		return err
+	}))
 	onc, err := other.Network()
 	require.NoError(t, err)
-	twin, err := networks.Create(ctx, onc, networks.CreateOpts{Name: prefix + "net"}).Extract()
-	require.NoError(t, err)
+	var twin *networks.Network
+	require.NoError(t, busyRetry(ctx, func() (err error) {
+		twin, err = networks.Create(ctx, onc, networks.CreateOpts{Name: prefix + "net"}).Extract()
+		return err
+	}))
 	_, err = attributestags.ReplaceAll(ctx, onc, "networks", twin.ID, attributestags.ReplaceAllOpts{Tags: []string{scenario.RunTag(runID)}}).Extract()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = networks.Delete(context.Background(), onc, twin.ID).ExtractErr() })
@@ -184,21 +189,30 @@ func makeDecoys(t *testing.T, ctx context.Context, c *cloud.Cloud, name, cidr, i
 	ic, err := c.Image()
 	require.NoError(t, err)
 
-	net, err := networks.Create(ctx, nc, networks.CreateOpts{Name: name + "net", Description: "not cloudpulse's, though it names run " + name}).Extract()
-	require.NoError(t, err)
+	var net *networks.Network
+	require.NoError(t, busyRetry(ctx, func() (err error) {
+		net, err = networks.Create(ctx, nc, networks.CreateOpts{Name: name + "net", Description: "not cloudpulse's, though it names run " + name}).Extract()
+		return err
+	}))
 	t.Cleanup(func() {
 		deleteDecoy(t, "network "+net.Name, func(ctx context.Context) error { return networks.Delete(ctx, nc, net.ID).ExtractErr() })
 	})
-	sub, err := subnets.Create(ctx, nc, subnets.CreateOpts{Name: name + "subnet", NetworkID: net.ID, CIDR: cidr, IPVersion: gophercloud.IPv4}).Extract()
-	require.NoError(t, err)
+	var sub *subnets.Subnet
+	require.NoError(t, busyRetry(ctx, func() (err error) {
+		sub, err = subnets.Create(ctx, nc, subnets.CreateOpts{Name: name + "subnet", NetworkID: net.ID, CIDR: cidr, IPVersion: gophercloud.IPv4}).Extract()
+		return err
+	}))
 	t.Cleanup(func() {
 		deleteDecoy(t, "subnet "+sub.Name, func(ctx context.Context) error { return subnets.Delete(ctx, nc, sub.ID).ExtractErr() })
 	})
 
 	key, err := probe.NewKeyPair("decoy")
 	require.NoError(t, err)
-	kp, err := keypairs.Create(ctx, cc, keypairs.CreateOpts{Name: name + "key", PublicKey: key.AuthorizedKey}).Extract()
-	require.NoError(t, err)
+	var kp *keypairs.KeyPair
+	require.NoError(t, busyRetry(ctx, func() (err error) {
+		kp, err = keypairs.Create(ctx, cc, keypairs.CreateOpts{Name: name + "key", PublicKey: key.AuthorizedKey}).Extract()
+		return err
+	}))
 	t.Cleanup(func() {
 		deleteDecoy(t, "keypair "+kp.Name, func(ctx context.Context) error { return keypairs.Delete(ctx, cc, kp.Name, nil).ExtractErr() })
 	})
@@ -219,9 +233,12 @@ func makeDecoys(t *testing.T, ctx context.Context, c *cloud.Cloud, name, cidr, i
 		}
 	}
 	require.NotEmpty(t, flavorID, "flavor %q", flavor)
-	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: name + "vm-1", ImageRef: imgs[0].ID, FlavorRef: flavorID,
-		Networks: []servers.Network{{UUID: net.ID}}, Metadata: map[string]string{"note": "not cloudpulse's: " + name}}, nil).Extract()
-	require.NoError(t, err)
+	var srv *servers.Server
+	require.NoError(t, busyRetry(ctx, func() (err error) {
+		srv, err = servers.Create(ctx, cc, servers.CreateOpts{Name: name + "vm-1", ImageRef: imgs[0].ID, FlavorRef: flavorID,
+			Networks: []servers.Network{{UUID: net.ID}}, Metadata: map[string]string{"note": "not cloudpulse's: " + name}}, nil).Extract()
+		return err
+	}))
 	// Registered last, so deleted first: the subnet and network wait for it.
 	t.Cleanup(func() {
 		deleteDecoy(t, "server "+name+"vm-1", func(ctx context.Context) error {
@@ -309,4 +326,18 @@ func orPublic(s string) string {
 		return "public"
 	}
 	return s
+}
+
+// busyRetry calls create again while the API is unavailable (HAProxy's 503
+// "no server is available": the request reached no backend, so nothing was made).
+func busyRetry(ctx context.Context, create func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	return probe.WaitFor(ctx, 3*time.Second, func(ctx context.Context) (bool, error) {
+		err := create()
+		if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable) {
+			return false, probe.Permanent(err)
+		}
+		return err == nil, err
+	})
 }

@@ -32,7 +32,9 @@ type fakeCloud struct {
 	srv      *httptest.Server
 	admin    bool
 	failList map[string]bool // path suffix → 500
-	tokenGet int             // status of GET /auth/tokens (0: 200)
+	// path suffix → how many GETs answer 503 first
+	unavailable map[string]int
+	tokenGet    int // status of GET /auth/tokens (0: 200)
 
 	mu       sync.Mutex
 	res      []*fakeRes
@@ -94,6 +96,13 @@ func (f *fakeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	path := r.URL.Path
+	for suffix, n := range f.unavailable {
+		if r.Method == http.MethodGet && strings.HasSuffix(path, suffix) && n > 0 {
+			f.unavailable[suffix] = n - 1
+			reply(503, map[string]string{"error": "no server is available"})
+			return
+		}
+	}
 	for suffix := range f.failList {
 		if r.Method == http.MethodGet && strings.HasSuffix(path, suffix) {
 			reply(500, map[string]string{"error": "boom"})

@@ -207,7 +207,7 @@ func listScope(ctx context.Context, c *cloud.Cloud, s Scope) ([]Resource, error)
 		}
 	}
 	list := func(what string, f func() error) {
-		if err := f(); err != nil {
+		if err := retryUnavailable(ctx, f); err != nil {
 			errs = append(errs, fmt.Errorf("list %s in project %s: %w", what, s.ProjectID, err))
 		}
 	}

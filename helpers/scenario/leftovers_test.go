@@ -204,3 +204,12 @@ func TestStaleIsOldCloudpulseResourcesOfTheCallersProject(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, stale, "nothing is older than its own creation")
 }
+
+// A busy API (HAProxy without a backend: 503) is asked again before a listing counts as failed.
+func TestFindRetriesAnUnavailableAPI(t *testing.T) {
+	f, c := newFake(t, false, ours("p1", "u1")...)
+	f.unavailable = map[string]int{"/network/v2.0/ports": 2}
+	found, err := Find(context.Background(), c, runR)
+	require.NoError(t, err)
+	assert.Equal(t, want(ours("p1", "u1")), names(found))
+}

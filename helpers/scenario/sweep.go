@@ -82,8 +82,29 @@ func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, 
 
 func gone(err error) bool { return gophercloud.ResponseCodeIs(err, http.StatusNotFound) }
 
+// unavailable is a busy or restarting API (a proxy with no backend, a gateway timeout).
+func unavailable(err error) bool {
+	return gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable) ||
+		gophercloud.ResponseCodeIs(err, http.StatusBadGateway) || gophercloud.ResponseCodeIs(err, http.StatusGatewayTimeout)
+}
+
+// retryUnavailable calls f up to 4 times while the API is unavailable, 3 seconds apart.
+func retryUnavailable(ctx context.Context, f func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || !unavailable(err) || attempt == 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
 // retryInUse retries del while the cloud answers 409 or 400 (still in use,
-// still attached), until ctx or two minutes end.
+// still attached) or is unavailable, until ctx or two minutes end.
 func retryInUse(ctx context.Context, del func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -92,7 +113,7 @@ func retryInUse(ctx context.Context, del func() error) error {
 		if err == nil || gone(err) {
 			return nil
 		}
-		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) && !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) && !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) && !unavailable(err) {
 			return err
 		}
 		select {
@@ -110,7 +131,7 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 		if err != nil {
 			return err
 		}
-		if err := servers.Delete(ctx, cc, r.ID).ExtractErr(); err != nil && !gone(err) {
+		if err := retryInUse(ctx, func() error { return servers.Delete(ctx, cc, r.ID).ExtractErr() }); err != nil {
 			return err
 		}
 		// a server still booting can take minutes: nova retries an interface detach
