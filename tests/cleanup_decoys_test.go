@@ -174,7 +174,7 @@ type decoy struct {
 func assertDecoys(t *testing.T, ctx context.Context, decoys []decoy) {
 	t.Helper()
 	for _, d := range decoys {
-		assert.NoError(t, d.exist(ctx), "decoy %s must be untouched", d.what)
+		assert.NoError(t, busyRetry(ctx, func() error { return d.exist(ctx) }), "decoy %s must be untouched", d.what)
 	}
 }
 

@@ -199,16 +199,22 @@ func cleanWorkspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *
 		return err
 	}
 	if valid {
-		// A create the killed run had sent may have landed after the first sweep listed.
-		if swept, err := scenario.Sweep(ctx, runCloud, ws.RunID); len(swept) > 0 || err != nil {
-			fmt.Fprintf(stdout, "cleanup: run %s: after destroy, deleted %d more resources through the APIs (%v)\n", ws.RunID, len(swept), err)
-		}
-		left, err := scenario.Leftovers(ctx, runCloud, ws.RunID)
+		// Nothing of the run may be left. A create the killed run had sent may
+		// have landed after the first sweep listed: it goes now, and then the
+		// run is looked for once more.
+		swept, err := scenario.Sweep(ctx, runCloud, ws.RunID)
 		if err != nil {
-			return err
+			return fmt.Errorf("after destroy: %w", err)
 		}
-		if len(left) > 0 {
-			return fmt.Errorf("still there after sweep and destroy: %v", left)
+		if len(swept) > 0 {
+			fmt.Fprintf(stdout, "cleanup: run %s: after destroy, deleted %d more resources through the APIs: %v\n", ws.RunID, len(swept), swept)
+			left, err := scenario.Leftovers(ctx, runCloud, ws.RunID)
+			if err != nil {
+				return err
+			}
+			if len(left) > 0 {
+				return fmt.Errorf("still there after sweep and destroy: %v", left)
+			}
 		}
 	}
 	if err := ws.Remove(); err != nil {

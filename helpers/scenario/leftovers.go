@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -107,9 +108,9 @@ func Stale(ctx context.Context, c *cloud.Cloud, cutoff time.Time, skip func(runI
 // in); and, for an admin, the project named ProjectName(runID) carrying the
 // run's tag (operator mode) with its user of the same name.
 func RunScopes(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]Scope, error) {
-	own, err := ownScope(ctx, c)
+	own, admin, err := caller(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("find the run's projects: %w", err)
 	}
 	scopes := []Scope{own}
 	add := func(s Scope) {
@@ -122,10 +123,6 @@ func RunScopes(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope
 			}
 		}
 		scopes = append(scopes, s)
-	}
-	admin, err := c.IsAdmin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("find the run's projects: %w", err)
 	}
 	for _, s := range known {
 		if s.ProjectID == "" {
@@ -177,14 +174,25 @@ func RunScopes(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope
 
 // ownScope is the caller's token project and user.
 func ownScope(ctx context.Context, c *cloud.Cloud) (Scope, error) {
-	_, user, proj, _, err := c.Token(ctx)
+	s, _, err := caller(ctx, c)
+	return s, err
+}
+
+// caller is the caller's token project and user, and whether it has the admin
+// role (as cloud.IsAdmin says), from one read of the token.
+func caller(ctx context.Context, c *cloud.Cloud) (Scope, bool, error) {
+	_, user, proj, roles, err := c.Token(ctx)
 	if err != nil {
-		return Scope{}, err
+		return Scope{}, false, err
 	}
 	if proj == nil || proj.ID == "" {
-		return Scope{}, fmt.Errorf("cloud %q: the token is not scoped to a project: set project_name or project_id", c.Name)
+		return Scope{}, false, fmt.Errorf("cloud %q: the token is not scoped to a project: set project_name or project_id", c.Name)
 	}
-	return Scope{ProjectID: proj.ID, UserID: user.ID, own: true}, nil
+	admin := false
+	for _, r := range roles {
+		admin = admin || r.Name == "admin"
+	}
+	return Scope{ProjectID: proj.ID, UserID: user.ID, own: true}, admin, nil
 }
 
 // microversion is sc asking for at least version v.
@@ -198,32 +206,46 @@ func microversion(sc *gophercloud.ServiceClient, v string) *gophercloud.ServiceC
 // name prefix (RunOf), with what Owns and Stale need. Every failed listing is
 // in the error; what the others found is returned.
 func listScope(ctx context.Context, c *cloud.Cloud, s Scope) ([]Resource, error) {
-	var found []Resource
-	var errs []error
+	// The listings run at once: on a busy cloud each takes seconds, and cleanup
+	// after a kill has two minutes.
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		found []Resource
+		errs  []error
+	)
 	add := func(r Resource) {
 		r.ProjectID = s.ProjectID
 		if r.RunID = RunOf(r.tags, r.match); r.RunID != "" {
+			mu.Lock()
 			found = append(found, r)
+			mu.Unlock()
 		}
 	}
 	list := func(what string, f func() error) {
-		if err := retryUnavailable(ctx, f); err != nil {
-			errs = append(errs, fmt.Errorf("list %s in project %s: %w", what, s.ProjectID, err))
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := retryUnavailable(ctx, f); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("list %s in project %s: %w", what, s.ProjectID, err))
+				mu.Unlock()
+			}
+		}()
 	}
-	if nc, err := c.Network(); err != nil {
-		errs = append(errs, err)
-	} else {
+	// the service clients first: they may discover versions (a request each), and Connect's errors are not listings'
+	nc, nerr := c.Network()
+	cc, cerr := c.Compute()
+	bs, berr := c.BlockStorage()
+	ic, ierr := c.Image()
+	errs = append(errs, nerr, cerr, berr, ierr)
+	if nerr == nil {
 		listNeutron(ctx, nc, s.ProjectID, list, add)
 	}
-	if cc, err := c.Compute(); err != nil {
-		errs = append(errs, err)
-	} else {
+	if cerr == nil {
 		listCompute(ctx, cc, s, list, add)
 	}
-	if bs, err := c.BlockStorage(); err != nil {
-		errs = append(errs, err)
-	} else {
+	if berr == nil {
 		list("volumes", func() error {
 			opts := volumes.ListOpts{}
 			if !s.own {
@@ -240,9 +262,7 @@ func listScope(ctx context.Context, c *cloud.Cloud, s Scope) ([]Resource, error)
 			return err
 		})
 	}
-	if ic, err := c.Image(); err != nil {
-		errs = append(errs, err)
-	} else {
+	if ierr == nil {
 		list("images", func() error {
 			p, err := images.List(ic, images.ListOpts{Owner: s.ProjectID}).AllPages(ctx)
 			if err != nil {
@@ -257,6 +277,7 @@ func listScope(ctx context.Context, c *cloud.Cloud, s Scope) ([]Resource, error)
 			return err
 		})
 	}
+	wg.Wait()
 	return found, errors.Join(errs...)
 }
 

@@ -160,7 +160,7 @@ func TestFindFailsWhenTheTokenCannotBeRead(t *testing.T) {
 	found, err := Find(context.Background(), c, runR)
 	require.Error(t, err)
 	assert.Empty(t, found)
-	assert.True(t, strings.HasPrefix(err.Error(), `cloud "fake": read token: `), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), `find the run's projects: cloud "fake": read token: `), err.Error())
 	_, err = Leftovers(context.Background(), c, runR)
 	require.Error(t, err)
 }
