@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -23,11 +24,17 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 )
 
-// sweepOrder is the order resources are deleted in: what uses a resource goes
-// before it (servers release volumes; deleting a port disassociates its
-// floating IP; router interfaces go before subnets, ports before networks).
-var sweepOrder = []string{"server", "floating-ip", "volume", "port", "router", "subnet", "network",
-	"security-group", "server-group", "keypair", "image"}
+// sweepChains are the kinds deleted once the servers are gone (servers hold
+// volumes and ports). The chains go at once; in a chain, kind after kind —
+// what uses a resource before it: deleting a floating IP frees the router
+// interface, router interfaces go before subnets, ports before networks and
+// security groups — and the resources of one kind at once. On a busy cloud
+// every call takes seconds; a cleanup after a kill has two minutes.
+var sweepChains = [][]string{
+	{"volume"},
+	{"floating-ip", "port", "router", "subnet", "network", "security-group"},
+	{"server-group", "keypair", "image"},
+}
 
 // Sweep deletes, through the APIs, every resource of the run that Find finds
 // (the run's tag, or a name starting with NamePrefix, in the run's scopes) —
@@ -42,41 +49,48 @@ func Sweep(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([
 	return deleted, errors.Join(err, derr)
 }
 
-// Delete deletes resources in sweepOrder: servers all at once, then waits for
-// them to be gone; then the rest, what uses a resource before it.
+// Delete deletes resources: the servers first, waiting for them to be gone,
+// then the rest in sweepChains.
 func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, error) {
 	byKind := map[string][]Resource{}
 	for _, r := range found {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
 	}
-	var deleted []Resource
-	var errs []error
-	if srv := byKind["server"]; len(srv) > 0 {
-		done := make(chan error, len(srv))
-		for _, r := range srv {
-			go func() { done <- sweepOne(ctx, c, r) }()
+	var (
+		mu      sync.Mutex
+		deleted []Resource
+		errs    []error
+	)
+	deleteAll := func(rs []Resource) {
+		var wg sync.WaitGroup
+		for _, r := range rs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := sweepOne(ctx, c, r)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
+					return
+				}
+				deleted = append(deleted, r)
+			}()
 		}
-		for range srv {
-			errs = append(errs, <-done)
-		}
-		if err := errors.Join(errs...); err != nil {
-			errs = []error{fmt.Errorf("delete servers: %w", err)}
-		} else {
-			deleted = append(deleted, srv...)
-		}
+		wg.Wait()
 	}
-	for _, kind := range sweepOrder {
-		if kind == "server" {
-			continue
-		}
-		for _, r := range byKind[kind] {
-			if err := sweepOne(ctx, c, r); err != nil {
-				errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
-				continue
+	deleteAll(byKind["server"])
+	var wg sync.WaitGroup
+	for _, chain := range sweepChains {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, kind := range chain {
+				deleteAll(byKind[kind])
 			}
-			deleted = append(deleted, r)
-		}
+		}()
 	}
+	wg.Wait()
 	return deleted, errors.Join(errs...)
 }
 
@@ -183,7 +197,7 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 	case "floating-ip":
 		return retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, r.ID).ExtractErr() })
 	case "router":
-		// Its floating IPs went before it (sweepOrder); one that is not the run's
+		// Its floating IPs went before it (sweepChains); one that is not the run's
 		// keeps an interface in use, and the removal below fails saying so.
 		// its interfaces (its ports on the run's subnets)
 		pages, err := ports.List(nc, ports.ListOpts{DeviceID: r.ID}).AllPages(ctx)
