@@ -169,7 +169,7 @@ func cleanWorkspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *
 		swept, serr := scenario.Sweep(ctx, runCloud, ws.RunID)
 		fmt.Fprintf(stdout, "cleanup: run %s: deleted %d resources through the APIs (%.1fs)\n", ws.RunID, len(swept), time.Since(start).Seconds())
 		for _, r := range swept {
-			fmt.Fprintf(stdout, "cleanup: run %s:   %s\n", ws.RunID, r)
+			fmt.Fprintf(stdout, "cleanup: run %s:   %s gone at %.1fs\n", ws.RunID, r, r.Took.Seconds())
 		}
 		if serr != nil { // destroy goes on: it may delete what the sweep could not
 			fmt.Fprintf(stdout, "cleanup: run %s: the sweep left errors (destroy goes on): %v\n", ws.RunID, serr)

@@ -21,8 +21,9 @@ type Resource struct {
 	ID        string // keypairs: the name
 	RunID     string // the run it belongs to (RunOf)
 	Created   time.Time
-	ProjectID string // where it was listed
-	UserID    string // keypairs of another user than the caller's: their owner
+	ProjectID string        // where it was listed
+	UserID    string        // keypairs of another user than the caller's: their owner
+	Took      time.Duration // Delete: when it was gone, from the start of the deletion
 
 	tags  []string // tags, and metadata as key=value
 	match string   // the text whose prefix tells the run: the name, a floating IP's description

@@ -24,16 +24,18 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 )
 
-// sweepChains are the kinds deleted once the servers are gone (servers hold
-// volumes and ports). The chains go at once; in a chain, kind after kind —
-// what uses a resource before it: deleting a floating IP frees the router
-// interface, router interfaces go before subnets, ports before networks and
-// security groups — and the resources of one kind at once. On a busy cloud
-// every call takes seconds; a cleanup after a kill has two minutes.
-var sweepChains = [][]string{
-	{"volume"},
-	{"floating-ip", "port", "router", "subnet", "network", "security-group"},
-	{"server-group", "keypair", "image"},
+// sweepPhases say in what order a run's resources are deleted. Phases go one
+// after the other; in a phase the chains go at once; in a chain, kind after
+// kind; the resources of one kind at once. Servers go first with what does
+// not need them gone (floating IPs, then the router: a floating IP keeps the
+// router interface in use); ports only once the servers are gone (nova would
+// spend minutes detaching an interface from a guest still booting), then
+// subnets, networks and security groups; volumes once no server holds them.
+// On a busy cloud every call takes seconds; a cleanup after a kill has two
+// minutes.
+var sweepPhases = [][][]string{
+	{{"server"}, {"floating-ip", "router"}, {"server-group", "keypair"}},
+	{{"volume"}, {"port", "subnet", "network", "security-group"}, {"image"}},
 }
 
 // Sweep deletes, through the APIs, every resource of the run that Find finds
@@ -49,8 +51,8 @@ func Sweep(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([
 	return deleted, errors.Join(err, derr)
 }
 
-// Delete deletes resources: the servers first, waiting for them to be gone,
-// then the rest in sweepChains.
+// Delete deletes resources in sweepPhases, waiting for servers to be gone.
+// Each deleted resource's Took says when it was gone, from the start.
 func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, error) {
 	byKind := map[string][]Resource{}
 	for _, r := range found {
@@ -61,6 +63,7 @@ func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, 
 		deleted []Resource
 		errs    []error
 	)
+	start := time.Now()
 	deleteAll := func(rs []Resource) {
 		var wg sync.WaitGroup
 		for _, r := range rs {
@@ -74,23 +77,25 @@ func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, 
 					errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
 					return
 				}
+				r.Took = time.Since(start)
 				deleted = append(deleted, r)
 			}()
 		}
 		wg.Wait()
 	}
-	deleteAll(byKind["server"])
-	var wg sync.WaitGroup
-	for _, chain := range sweepChains {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, kind := range chain {
-				deleteAll(byKind[kind])
-			}
-		}()
+	for _, phase := range sweepPhases {
+		var wg sync.WaitGroup
+		for _, chain := range phase {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, kind := range chain {
+					deleteAll(byKind[kind])
+				}
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	return deleted, errors.Join(errs...)
 }
 
@@ -197,7 +202,7 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 	case "floating-ip":
 		return retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, r.ID).ExtractErr() })
 	case "router":
-		// Its floating IPs went before it (sweepChains); one that is not the run's
+		// Its floating IPs went before it (sweepPhases); one that is not the run's
 		// keeps an interface in use, and the removal below fails saying so.
 		// its interfaces (its ports on the run's subnets)
 		pages, err := ports.List(nc, ports.ListOpts{DeviceID: r.ID}).AllPages(ctx)
