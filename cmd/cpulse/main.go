@@ -1,7 +1,7 @@
 // Command cpulse checks the health of an OpenStack cloud the way its users use it.
 //
 //	cpulse check endpoint|operator|functional|all [--cloud NAME] [--service-map FILE] [--json]
-//	cpulse cleanup [--cloud NAME]
+//	cpulse cleanup [--cloud NAME] [--state-dir DIR] [--older-than 2h] [--dry-run]
 //
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
 // Exit status: 0 all checks passed (or skipped), 1 a check failed, 2 bad usage or input.

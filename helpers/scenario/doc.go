@@ -9,7 +9,7 @@
 // from inside the VM, http, then the volume) and a failure dumps the servers'
 // console logs.
 //
-//	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg})
+//	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg}) // run id generated: cp<MMDDhhmm>-<8 hex>
 //	...
 //	err = f.Precheck(ctx, c)                 // everything missing, listed at once, before anything exists
 //	ws, err := f.Workspace()

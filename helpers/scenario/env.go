@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // EnvVars documents the variables FromEnv reads (README lists them too).
@@ -19,7 +21,8 @@ var EnvVars = map[string]string{
 	"CLOUDPULSE_SERVER_GROUP_POLICY": "anti-affinity (two hosts), affinity, soft-… (default: none)",
 	"CLOUDPULSE_HOSTS":               "comma-separated hypervisors to pin the VMs to (admin)",
 	"CLOUDPULSE_CREATE_PROJECT":      "1: operator mode, a fresh project + user (admin cloud)",
-	"CLOUDPULSE_RUN_ID":              "run id (default: generated)",
+	"CLOUDPULSE_RUN_PREFIX":          "first part of the generated run id: 1-8 lower-case letters (default cp)",
+	"CLOUDPULSE_RUN_ID":              "run id of the generated form, e.g. a parent process's (default: generated)",
 	"CLOUDPULSE_APPLY_TIMEOUT":       "apply timeout (default 20m)",
 	"CLOUDPULSE_VALIDATE_TIMEOUT":    "timeout of each validation (default 5m)",
 	"CLOUDPULSE_DESTROY_TIMEOUT":     "destroy timeout (default 15m)",
@@ -40,6 +43,15 @@ func FromEnv() (FunctionalOptions, error) {
 		RunID:             os.Getenv("CLOUDPULSE_RUN_ID"),
 	}
 	var errs []error
+	if prefix := os.Getenv("CLOUDPULSE_RUN_PREFIX"); prefix != "" {
+		if o.RunID != "" {
+			errs = append(errs, errors.New("CLOUDPULSE_RUN_PREFIX and CLOUDPULSE_RUN_ID are both set: set only the prefix"))
+		} else if id, err := tf.NewRunID(prefix); err != nil {
+			errs = append(errs, fmt.Errorf("CLOUDPULSE_RUN_PREFIX=%q: use 1-8 lower-case letters (a-z)", prefix))
+		} else {
+			o.RunID = id
+		}
+	}
 	if h := os.Getenv("CLOUDPULSE_HOSTS"); h != "" {
 		for _, x := range strings.Split(h, ",") {
 			if x = strings.TrimSpace(x); x != "" {

@@ -60,7 +60,7 @@ func TestNewFunctionalRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		"no cloud":   {FunctionalOptions{}, "functional: no cloud: set OS_CLOUD"},
-		"bad run id": {FunctionalOptions{Cloud: c, RunID: "UPPER"}, `run id "UPPER": use 1-31 lower-case letters, digits and dashes, starting with a letter or digit`},
+		"bad run id": {FunctionalOptions{Cloud: c, RunID: "UPPER"}, `run id "UPPER" is not of the generated form <prefix><MMDDhhmm>-<8 hex digits>, e.g. cp12021042-0a1b2c3d: leave the run id unset (CLOUDPULSE_RUN_ID) and choose only its prefix (CLOUDPULSE_RUN_PREFIX)`},
 		"bad policy": {FunctionalOptions{Cloud: c, ServerGroupPolicy: "spread"}, `functional: server group policy "spread": use affinity, anti-affinity, soft-affinity or soft-anti-affinity`},
 		"operator mode without clouds.yaml": {FunctionalOptions{Cloud: c, CreateProject: true},
 			"functional: operator mode (CLOUDPULSE_CREATE_PROJECT=1) needs the admin cloud from clouds.yaml (OS_CLOUD), not OS_* variables"},
@@ -86,11 +86,41 @@ func TestOperatorModeEmptiesOSCloudForOpenTofu(t *testing.T) {
 
 func TestNewRunIDIsValidAndUnique(t *testing.T) {
 	a, b := NewRunID(), NewRunID()
-	assert.Regexp(t, `^cp\d{8}-[0-9a-f]{4}$`, a)
-	if a == b { // two draws in the same minute collide 1 time in 65536
-		b = NewRunID()
-	}
-	assert.NotEqual(t, a, b)
+	assert.Regexp(t, `^cp\d{8}-[0-9a-f]{8}$`, a)
+	assert.NotEqual(t, a, b) // 32 random bits: a collision is one in 4 billion
+}
+
+func TestFromEnvRunPrefix(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CLOUDPULSE_RUN_PREFIX", "nightly")
+	o, err := FromEnv()
+	require.NoError(t, err)
+	assert.Regexp(t, `^nightly\d{8}-[0-9a-f]{8}$`, o.RunID)
+
+	t.Setenv("CLOUDPULSE_RUN_PREFIX", "web-1")
+	_, err = FromEnv()
+	assert.EqualError(t, err, `CLOUDPULSE_RUN_PREFIX="web-1": use 1-8 lower-case letters (a-z)`)
+
+	t.Setenv("CLOUDPULSE_RUN_PREFIX", "web")
+	t.Setenv("CLOUDPULSE_RUN_ID", "web12021042-0a1b2c3d")
+	_, err = FromEnv()
+	assert.EqualError(t, err, "CLOUDPULSE_RUN_PREFIX and CLOUDPULSE_RUN_ID are both set: set only the prefix")
+
+	// A run id passed down (a parent process's) must be of the generated form.
+	clearEnv(t)
+	t.Setenv("CLOUDPULSE_RUN_ID", "web")
+	o, err = FromEnv()
+	require.NoError(t, err)
+	o.Cloud = &cloud.Config{Name: "c"}
+	_, err = NewFunctional(o)
+	assert.EqualError(t, err, `run id "web" is not of the generated form <prefix><MMDDhhmm>-<8 hex digits>, e.g. cp12021042-0a1b2c3d: leave the run id unset (CLOUDPULSE_RUN_ID) and choose only its prefix (CLOUDPULSE_RUN_PREFIX)`)
+	t.Setenv("CLOUDPULSE_RUN_ID", "cp12021042-0a1b2c3d")
+	o, err = FromEnv()
+	require.NoError(t, err)
+	o.Cloud = &cloud.Config{Name: "c"}
+	f, err := NewFunctional(o)
+	require.NoError(t, err)
+	assert.Equal(t, "cp12021042-0a1b2c3d", f.RunID())
 }
 
 func TestPrecheckErrorListsEverything(t *testing.T) {

@@ -224,6 +224,7 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 	cpu0 := harnessCPU()
 	start := time.Now()
 	var cloudWait time.Duration
+	var known []Scope // the project the run built in, once its outputs are read
 	ctx, cancel := context.WithTimeout(ctx, budget.Run)
 	defer cancel()
 	res.Err = tf.Lifecycle(ctx, r, tf.LifecycleOptions{
@@ -242,6 +243,7 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 			h.Logf("%s: %.1fs %v", step, d.Seconds(), errOrOK(err))
 		},
 	}, func(ctx context.Context, out tf.Outputs) error {
+		known = outputScope(out)
 		env, err := f.environment(out, c, h.Logf)
 		if err != nil {
 			return err
@@ -277,15 +279,12 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 	done := res.Timeline.Start("no leftovers")
 	// A failed or interrupted apply can leave what OpenTofu never recorded: a
 	// create whose response was lost when the run was cancelled (a floating IP
-	// neutron made, not yet tagged). Then the check looks by name and
-	// description too, which lists every resource of each kind the user sees.
-	find := Tagged
-	if res.Err != nil {
-		find = TaggedOrNamed
-	}
+	// neutron made, not yet tagged). Find looks for the run's tag and for names
+	// (floating IPs: descriptions) that start with the run's prefix, in the
+	// run's projects only.
 	var left []string
 	lerr := probe.WaitFor(lctx, 5*time.Second, func(ctx context.Context) (bool, error) {
-		found, err := find(ctx, c, f.o.RunID) // retried only when the cloud does not answer
+		found, err := Find(ctx, c, f.o.RunID, known...) // retried only when the cloud does not answer
 		left = left[:0]
 		for _, r := range found {
 			left = append(left, r.String())
@@ -294,9 +293,9 @@ func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hoo
 	})
 	res.Leftovers = left
 	if lerr == nil && len(left) > 0 {
-		lerr = fmt.Errorf("%d resources tagged %s remain after destroy: %v", len(left), RunTag(f.o.RunID), left)
+		lerr = fmt.Errorf("%d resources of run %s (tagged %s or named %s…) remain after destroy: %v", len(left), f.o.RunID, RunTag(f.o.RunID), NamePrefix(f.o.RunID), left)
 		// a leak is reported, and not left in the cloud
-		if swept, err := Sweep(lctx, c, f.o.RunID); err != nil {
+		if swept, err := Sweep(lctx, c, f.o.RunID, known...); err != nil {
 			lerr = fmt.Errorf("%w; deleting them through the APIs failed too: %v", lerr, err)
 		} else {
 			h.Logf("deleted the %d leaked resources through the APIs", len(swept))

@@ -5,30 +5,44 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
-// Leftovers lists every resource the caller can see that carries the run's tag
-// (neutron tags, server and volume metadata, image tags) or, for keypairs,
-// the run id in its name — as "kind name (id)". An empty list after destroy
-// proves the run cleaned up. An admin sees every project.
-func Leftovers(ctx context.Context, c *cloud.Cloud, runID string) ([]string, error) {
-	found, err := Tagged(ctx, c, runID)
+// Resource is one cloud resource that cloudpulse made (by its tag or name prefix).
+type Resource struct {
+	Kind      string // server, keypair, volume, image, floating-ip, port, router, subnet, network, security-group, server-group
+	Name      string // floating IPs: the address
+	ID        string // keypairs: the name
+	RunID     string // the run it belongs to (RunOf)
+	Created   time.Time
+	ProjectID string        // where it was listed
+	UserID    string        // keypairs of another user than the caller's: their owner
+	Took      time.Duration // Delete: when it was gone, from the start of the deletion
+
+	tags  []string // tags, and metadata as key=value
+	match string   // the text whose prefix tells the run: the name, a floating IP's description
+}
+
+func (r Resource) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.Name, r.ID) }
+
+// Scope is one project a run's resources live in, and the user whose keypairs
+// it made there. Listings never leave their scopes: no listing of every project.
+type Scope struct {
+	ProjectID string
+	UserID    string
+	own       bool // the caller's token scope: Nova and Cinder need no admin filter for it
+}
+
+// Leftovers lists, as "kind name (id)", what Find finds of the run. An empty
+// list after destroy proves the run cleaned up.
+func Leftovers(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]string, error) {
+	found, err := Find(ctx, c, runID, known...)
 	out := make([]string, 0, len(found))
 	for _, r := range found {
 		out = append(out, r.String())
@@ -36,221 +50,146 @@ func Leftovers(ctx context.Context, c *cloud.Cloud, runID string) ([]string, err
 	return out, err
 }
 
-// Resource is one cloud resource a run created.
-type Resource struct {
-	Kind string // server, keypair, volume, image, floating-ip, port, router, subnet, network, security-group, server-group
-	Name string
-	ID   string
-}
-
-func (r Resource) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.Name, r.ID) }
-
-// Tagged lists what Leftovers describes, as resources.
-func Tagged(ctx context.Context, c *cloud.Cloud, runID string) ([]Resource, error) {
-	return tagged(ctx, c, runID, false)
-}
-
-// TaggedOrNamed is Tagged, and also finds the run's networking resources that carry no tag
-// yet (a run killed between a create and its tag update) by the run id in
-// their name or description. It lists every resource of each kind the caller
-// sees, so only cleanup uses it.
-func TaggedOrNamed(ctx context.Context, c *cloud.Cloud, runID string) ([]Resource, error) {
-	return tagged(ctx, c, runID, true)
-}
-
-func tagged(ctx context.Context, c *cloud.Cloud, runID string, deep bool) ([]Resource, error) {
-	tag := RunTag(runID)
-	admin, _ := c.IsAdmin(ctx)
+// Find lists the run's resources (Owns: the run's tag, or a name starting with
+// NamePrefix) in the run's scopes (RunScopes). Resources found before a
+// listing failed are returned with the error.
+func Find(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]Resource, error) {
+	scopes, err := RunScopes(ctx, c, runID, known...)
+	if err != nil {
+		return nil, err
+	}
 	var found []Resource
 	var errs []error
-	add := func(kind, name, id string) { found = append(found, Resource{Kind: kind, Name: name, ID: id}) }
-
-	if nc, err := c.Network(); err != nil {
+	for _, s := range scopes {
+		all, err := listScope(ctx, c, s)
 		errs = append(errs, err)
-	} else {
-		errs = append(errs, neutronTagged(ctx, nc, tag, runID, deep, add)...)
-	}
-	if cc, err := c.Compute(); err != nil {
-		errs = append(errs, err)
-	} else {
-		pages, err := servers.List(cc, servers.ListOpts{AllTenants: admin}).AllPages(ctx)
-		if err == nil {
-			var all []servers.Server
-			if all, err = servers.ExtractServers(pages); err == nil {
-				for _, s := range all {
-					if s.Metadata["cloudpulse-run"] == runID || strings.Contains(s.Name, runID) {
-						add("server", s.Name, s.ID)
-					}
-				}
+		for _, r := range all {
+			if Owns(runID, r.tags, r.match) {
+				found = append(found, r)
 			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list servers: %w", err))
-		}
-		sg, err := servergroups.List(cc, servergroups.ListOpts{AllProjects: admin}).AllPages(ctx)
-		if err == nil {
-			var all []servergroups.ServerGroup
-			if all, err = servergroups.ExtractServerGroups(sg); err == nil {
-				for _, g := range all {
-					if strings.Contains(g.Name, runID) {
-						add("server-group", g.Name, g.ID)
-					}
-				}
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list server groups: %w", err))
-		}
-		kp, err := keypairs.List(cc, nil).AllPages(ctx)
-		if err == nil {
-			var all []keypairs.KeyPair
-			if all, err = keypairs.ExtractKeyPairs(kp); err == nil {
-				for _, k := range all {
-					if strings.Contains(k.Name, runID) {
-						add("keypair", k.Name, k.Name)
-					}
-				}
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list keypairs: %w", err))
-		}
-	}
-	if bs, err := c.BlockStorage(); err != nil {
-		errs = append(errs, err)
-	} else {
-		pages, err := volumes.List(bs, volumes.ListOpts{AllTenants: admin, Metadata: map[string]string{"cloudpulse-run": runID}}).AllPages(ctx)
-		if err == nil {
-			var all []volumes.Volume
-			if all, err = volumes.ExtractVolumes(pages); err == nil {
-				for _, v := range all {
-					add("volume", v.Name, v.ID)
-				}
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list volumes: %w", err))
-		}
-	}
-	if ic, err := c.Image(); err != nil {
-		errs = append(errs, err)
-	} else {
-		pages, err := images.List(ic, images.ListOpts{Tags: []string{tag}}).AllPages(ctx)
-		if err == nil {
-			var all []images.Image
-			if all, err = images.ExtractImages(pages); err == nil {
-				for _, im := range all {
-					add("image", im.Name, im.ID)
-				}
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list images: %w", err))
 		}
 	}
 	return found, errors.Join(errs...)
 }
 
-func neutronTagged(ctx context.Context, nc *gophercloud.ServiceClient, tag, runID string, deep bool,
-	add func(kind, name, id string)) []error {
-	var errs []error
-	filter := tag
-	if deep {
-		filter = ""
+// Stale lists cloudpulse's resources of any run (RunOf) in the caller's own
+// project that were created before the cutoff, leaving out the runs skip
+// names (runs still alive). It is the sweep for state lost with its runner.
+func Stale(ctx context.Context, c *cloud.Cloud, cutoff time.Time, skip func(runID string) bool) ([]Resource, error) {
+	own, err := ownScope(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	match := func(tags []string, texts ...string) bool {
-		if slices.Contains(tags, tag) {
-			return true
+	all, err := listScope(ctx, c, own)
+	var stale []Resource
+	for _, r := range all {
+		if r.RunID == "" || (skip != nil && skip(r.RunID)) || r.Created.IsZero() || !r.Created.Before(cutoff) {
+			continue
 		}
-		for _, t := range texts {
-			if deep && strings.Contains(t, runID) {
-				return true
-			}
-		}
-		return false
+		stale = append(stale, r)
 	}
-	list := func(kind string, f func() error) {
-		if err := f(); err != nil {
-			errs = append(errs, fmt.Errorf("list %s: %w", kind, err))
-		}
+	return stale, err
+}
+
+// RunScopes are where a run's resources live: the caller's own project; the
+// scopes the caller knows (a Functional run's outputs: the project it built
+// in); and, for an admin, the project named ProjectName(runID) carrying the
+// run's tag (operator mode) with its user of the same name.
+func RunScopes(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]Scope, error) {
+	own, admin, err := caller(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("find the run's projects: %w", err)
 	}
-	list("floating IPs", func() error {
-		p, err := floatingips.List(nc, floatingips.ListOpts{Tags: filter}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		all, err := floatingips.ExtractFloatingIPs(p)
-		for _, x := range all {
-			if match(x.Tags, x.Description) {
-				add("floating-ip", x.FloatingIP, x.ID)
+	scopes := []Scope{own}
+	add := func(s Scope) {
+		for i := range scopes {
+			if scopes[i].ProjectID == s.ProjectID {
+				if scopes[i].UserID == "" {
+					scopes[i].UserID = s.UserID
+				}
+				return
 			}
 		}
-		return err
-	})
-	list("ports", func() error {
-		p, err := ports.List(nc, ports.ListOpts{Tags: filter}).AllPages(ctx)
-		if err != nil {
-			return err
+		scopes = append(scopes, s)
+	}
+	for _, s := range known {
+		if s.ProjectID == "" {
+			continue
 		}
-		all, err := ports.ExtractPorts(p)
-		for _, x := range all {
-			if match(x.Tags, x.Name, x.Description) {
-				add("port", x.Name, x.ID)
+		if !admin && s.ProjectID != own.ProjectID {
+			return nil, fmt.Errorf("run %s built in project %s, not the caller's %s: looking there needs the admin role", runID, s.ProjectID, own.ProjectID)
+		}
+		add(Scope{ProjectID: s.ProjectID, UserID: s.UserID})
+	}
+	if !admin {
+		return scopes, nil
+	}
+	id, err := c.Identity()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := projects.List(id, projects.ListOpts{Name: ProjectName(runID), Tags: RunTag(runID)}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find project %s: %w", ProjectName(runID), err)
+	}
+	ps, err := projects.ExtractProjects(pages)
+	if err != nil {
+		return nil, fmt.Errorf("find project %s: %w", ProjectName(runID), err)
+	}
+	for _, p := range ps {
+		if p.Name != ProjectName(runID) || !slices.Contains(p.Tags, RunTag(runID)) {
+			continue // keystone filtered; the check costs nothing
+		}
+		s := Scope{ProjectID: p.ID}
+		upages, err := users.List(id, users.ListOpts{Name: ProjectName(runID), DomainID: p.DomainID}).AllPages(ctx)
+		if err == nil {
+			var us []users.User
+			if us, err = users.ExtractUsers(upages); err == nil {
+				for _, u := range us {
+					if u.Name == ProjectName(runID) && u.DefaultProjectID == p.ID {
+						s.UserID = u.ID
+					}
+				}
 			}
 		}
-		return err
-	})
-	list("routers", func() error {
-		p, err := routers.List(nc, routers.ListOpts{Tags: filter}).AllPages(ctx)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("find user %s: %w", ProjectName(runID), err)
 		}
-		all, err := routers.ExtractRouters(p)
-		for _, x := range all {
-			if match(x.Tags, x.Name, x.Description) {
-				add("router", x.Name, x.ID)
-			}
-		}
-		return err
-	})
-	list("subnets", func() error {
-		p, err := subnets.List(nc, subnets.ListOpts{Tags: filter}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		all, err := subnets.ExtractSubnets(p)
-		for _, x := range all {
-			if match(x.Tags, x.Name, x.Description) {
-				add("subnet", x.Name, x.ID)
-			}
-		}
-		return err
-	})
-	list("networks", func() error {
-		p, err := networks.List(nc, networks.ListOpts{Tags: filter}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		all, err := networks.ExtractNetworks(p)
-		for _, x := range all {
-			if match(x.Tags, x.Name, x.Description) {
-				add("network", x.Name, x.ID)
-			}
-		}
-		return err
-	})
-	list("security groups", func() error {
-		p, err := groups.List(nc, groups.ListOpts{Tags: filter}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		all, err := groups.ExtractGroups(p)
-		for _, x := range all {
-			if match(x.Tags, x.Name, x.Description) {
-				add("security-group", x.Name, x.ID)
-			}
-		}
-		return err
-	})
-	return errs
+		add(s)
+	}
+	return scopes, nil
+}
+
+// ownScope is the caller's token project and user.
+func ownScope(ctx context.Context, c *cloud.Cloud) (Scope, error) {
+	s, _, err := caller(ctx, c)
+	return s, err
+}
+
+// caller is the caller's token project and user, and whether it has the admin
+// role (as cloud.IsAdmin says), from one read of the token.
+func caller(ctx context.Context, c *cloud.Cloud) (Scope, bool, error) {
+	_, user, proj, roles, err := c.Token(ctx)
+	if err != nil {
+		return Scope{}, false, err
+	}
+	if proj == nil || proj.ID == "" {
+		return Scope{}, false, fmt.Errorf("cloud %q: the token is not scoped to a project: set project_name or project_id", c.Name)
+	}
+	admin := false
+	for _, r := range roles {
+		admin = admin || r.Name == "admin"
+	}
+	return Scope{ProjectID: proj.ID, UserID: user.ID, own: true}, admin, nil
+}
+
+// outputScope is the project (and user) a Functional run built in, from its
+// outputs; nil when they are not there.
+func outputScope(out tf.Outputs) []Scope {
+	p, _ := out.String("project_id")
+	if p == "" {
+		return nil
+	}
+	u, _ := out.String("user_id")
+	return []Scope{{ProjectID: p, UserID: u}}
 }

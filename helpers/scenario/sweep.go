@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -24,51 +24,106 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 )
 
-// sweepOrder is the order resources are deleted in: what uses a resource goes
-// before it (servers release volumes; deleting a port disassociates its
-// floating IP; router interfaces go before subnets, ports before networks).
-var sweepOrder = []string{"server", "floating-ip", "volume", "port", "router", "subnet", "network",
-	"security-group", "server-group", "keypair", "image"}
+// sweepPhases say in what order a run's resources are deleted. Phases go one
+// after the other; in a phase the chains go at once; in a chain, kind after
+// kind; the resources of one kind at once. Servers go first with what does
+// not need them gone (floating IPs, then the router: a floating IP keeps the
+// router interface in use); ports only once the servers are gone (nova would
+// spend minutes detaching an interface from a guest still booting), then
+// subnets, networks and security groups; volumes once no server holds them.
+// On a busy cloud every call takes seconds; a cleanup after a kill has two
+// minutes.
+var sweepPhases = [][][]string{
+	{{"server"}, {"floating-ip", "router"}, {"server-group", "keypair"}},
+	{{"volume"}, {"port", "subnet", "network", "security-group"}, {"image"}},
+}
 
-// Sweep deletes, through the APIs, every resource tagged with the run's id or
-// named for it (TaggedOrNamed) — what OpenTofu no longer knows about because the run was killed
-// (SIGKILL) before its state was written. It waits for servers to be gone
-// before volumes and ports, retries what is still in use, and returns what it
-// deleted and the errors of what it could not delete. A resource that is
-// already gone counts as deleted.
-//
-// With kinds, only resources of those kinds are deleted (cleanup deletes the
-// servers before OpenTofu destroys their ports).
-func Sweep(ctx context.Context, c *cloud.Cloud, runID string, kinds ...string) ([]Resource, error) {
-	found, err := TaggedOrNamed(ctx, c, runID)
-	if err != nil && len(found) == 0 {
-		return nil, err
-	}
+// Sweep deletes, through the APIs, every resource of the run that Find finds
+// (the run's tag, or a name starting with NamePrefix, in the run's scopes) —
+// also what OpenTofu does not know about because the run was killed before its
+// state was written. It waits for servers to be gone before volumes and ports,
+// retries what is still in use, and returns what it deleted. Its error holds
+// every listing that failed and every resource it could not delete; a
+// resource that is already gone counts as deleted.
+func Sweep(ctx context.Context, c *cloud.Cloud, runID string, known ...Scope) ([]Resource, error) {
+	found, err := Find(ctx, c, runID, known...)
+	deleted, derr := Delete(ctx, c, found)
+	return deleted, errors.Join(err, derr)
+}
+
+// Delete deletes resources in sweepPhases, waiting for servers to be gone.
+// Each deleted resource's Took says when it was gone, from the start.
+func Delete(ctx context.Context, c *cloud.Cloud, found []Resource) ([]Resource, error) {
 	byKind := map[string][]Resource{}
 	for _, r := range found {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
 	}
-	var deleted []Resource
-	var errs []error
-	for _, kind := range sweepOrder {
-		if len(kinds) > 0 && !slices.Contains(kinds, kind) {
-			continue
+	var (
+		mu      sync.Mutex
+		deleted []Resource
+		errs    []error
+	)
+	start := time.Now()
+	deleteAll := func(rs []Resource) {
+		var wg sync.WaitGroup
+		for _, r := range rs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := sweepOne(ctx, c, r)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
+					return
+				}
+				r.Took = time.Since(start)
+				deleted = append(deleted, r)
+			}()
 		}
-		for _, r := range byKind[kind] {
-			if err := sweepOne(ctx, c, r); err != nil {
-				errs = append(errs, fmt.Errorf("delete %s: %w", r, err))
-				continue
-			}
-			deleted = append(deleted, r)
+		wg.Wait()
+	}
+	for _, phase := range sweepPhases {
+		var wg sync.WaitGroup
+		for _, chain := range phase {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, kind := range chain {
+					deleteAll(byKind[kind])
+				}
+			}()
 		}
+		wg.Wait()
 	}
 	return deleted, errors.Join(errs...)
 }
 
 func gone(err error) bool { return gophercloud.ResponseCodeIs(err, http.StatusNotFound) }
 
+// unavailable is a busy or restarting API (a proxy with no backend, a gateway timeout).
+func unavailable(err error) bool {
+	return gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable) ||
+		gophercloud.ResponseCodeIs(err, http.StatusBadGateway) || gophercloud.ResponseCodeIs(err, http.StatusGatewayTimeout)
+}
+
+// retryUnavailable calls f up to 4 times while the API is unavailable, 3 seconds apart.
+func retryUnavailable(ctx context.Context, f func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || !unavailable(err) || attempt == 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
 // retryInUse retries del while the cloud answers 409 or 400 (still in use,
-// still attached), until ctx or two minutes end.
+// still attached) or is unavailable, until ctx or two minutes end.
 func retryInUse(ctx context.Context, del func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -77,7 +132,7 @@ func retryInUse(ctx context.Context, del func() error) error {
 		if err == nil || gone(err) {
 			return nil
 		}
-		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) && !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) && !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) && !unavailable(err) {
 			return err
 		}
 		select {
@@ -95,7 +150,7 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 		if err != nil {
 			return err
 		}
-		if err := servers.Delete(ctx, cc, r.ID).ExtractErr(); err != nil && !gone(err) {
+		if err := retryInUse(ctx, func() error { return servers.Delete(ctx, cc, r.ID).ExtractErr() }); err != nil {
 			return err
 		}
 		// a server still booting can take minutes: nova retries an interface detach
@@ -119,7 +174,11 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 			return err
 		}
 		if r.Kind == "keypair" {
-			return retryInUse(ctx, func() error { return keypairs.Delete(ctx, cc, r.ID, nil).ExtractErr() })
+			var opts keypairs.DeleteOptsBuilder
+			if r.UserID != "" { // another user's, as an admin
+				cc, opts = microversion(cc, "2.10"), keypairs.DeleteOpts{UserID: r.UserID}
+			}
+			return retryInUse(ctx, func() error { return keypairs.Delete(ctx, cc, r.ID, opts).ExtractErr() })
 		}
 		return retryInUse(ctx, func() error { return servergroups.Delete(ctx, cc, r.ID).ExtractErr() })
 	case "volume":
@@ -143,22 +202,9 @@ func sweepOne(ctx context.Context, c *cloud.Cloud, r Resource) error {
 	case "floating-ip":
 		return retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, r.ID).ExtractErr() })
 	case "router":
-		// Floating IPs routed through the run's router belong to the run, tagged or
-		// not (a kill between create and tag leaves them untagged).
-		fpages, err := floatingips.List(nc, floatingips.ListOpts{RouterID: r.ID}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		fips, err := floatingips.ExtractFloatingIPs(fpages)
-		if err != nil {
-			return err
-		}
-		for _, f := range fips {
-			if err := retryInUse(ctx, func() error { return floatingips.Delete(ctx, nc, f.ID).ExtractErr() }); err != nil {
-				return fmt.Errorf("floating IP %s on the router: %w", f.FloatingIP, err)
-			}
-		}
-		// then its interfaces (its ports on the run's subnets)
+		// Its floating IPs went before it (sweepPhases); one that is not the run's
+		// keeps an interface in use, and the removal below fails saying so.
+		// its interfaces (its ports on the run's subnets)
 		pages, err := ports.List(nc, ports.ListOpts{DeviceID: r.ID}).AllPages(ctx)
 		if err != nil {
 			return err

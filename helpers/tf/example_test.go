@@ -24,8 +24,13 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: "cp-example",
-		Vars: map[string]any{"run_id": "cp-example"}})
+	id, err := tf.NewRunID("cp") // cp<MMDDhhmm>-<8 hex digits>: the only form cleanup trusts
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: id,
+		Vars: map[string]any{"run_id": id}})
 	if err != nil {
 		fmt.Println(err)
 		return

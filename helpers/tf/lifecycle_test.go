@@ -3,7 +3,6 @@ package tf_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,7 +28,8 @@ func newFixture(t *testing.T, vars map[string]any) *fixture {
 	tools, err := tf.FindTools()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	id := fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_000)
+	id, err := tf.NewRunID("t")
+	require.NoError(t, err)
 	all := map[string]any{"run_id": id, "marker_dir": dir}
 	for k, v := range vars {
 		all[k] = v
@@ -152,22 +152,22 @@ func TestLifecycleKeepOnSuccessThenDestroyFromState(t *testing.T) {
 
 func TestNewWorkspaceRejectsBadInput(t *testing.T) {
 	_, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "Bad_ID", StateRoot: t.TempDir()})
-	assert.EqualError(t, err, `run id "Bad_ID": use 1-31 lower-case letters, digits and dashes, starting with a letter or digit`)
-	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/nope", RunID: "x1", StateRoot: t.TempDir()})
+	assert.EqualError(t, err, `run id "Bad_ID" is not of the generated form <prefix><MMDDhhmm>-<8 hex digits>, e.g. cp12021042-0a1b2c3d: leave the run id unset (CLOUDPULSE_RUN_ID) and choose only its prefix (CLOUDPULSE_RUN_PREFIX)`)
+	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/nope", RunID: "x12021042-0a1b2c3d", StateRoot: t.TempDir()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "fixtures/nope does not exist")
 
 	root := t.TempDir()
-	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "dup", StateRoot: root})
+	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "dup12021042-0a1b2c3d", StateRoot: root})
 	require.NoError(t, err)
-	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "dup", StateRoot: root})
+	_, err = tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "dup12021042-0a1b2c3d", StateRoot: root})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "left state behind")
 }
 
 func TestWorkspaceVarsRoundTrip(t *testing.T) {
 	vars := map[string]any{"cloud": "admin", "create_project": true, "hosts": []any{"compute-1"}}
-	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "vars1", StateRoot: t.TempDir(), Vars: vars})
+	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/selftest", RunID: "vars12021042-0a1b2c3d", StateRoot: t.TempDir(), Vars: vars})
 	require.NoError(t, err)
 	opened, err := tf.OpenWorkspace(ws.Root)
 	require.NoError(t, err)
@@ -192,6 +192,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLOUDPULSE_ROOT") == "" {
 		wd, _ := os.Getwd()
 		os.Setenv("CLOUDPULSE_ROOT", filepath.Join(wd, "..", ".."))
+	}
+	if root := os.Getenv("CLOUDPULSE_TEST_HOLD"); root != "" {
+		os.Exit(holdForTest(root)) // the second process of live_test.go
 	}
 	os.Exit(m.Run())
 }

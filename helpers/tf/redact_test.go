@@ -103,8 +103,8 @@ func TestRunnersRedactSecrets(t *testing.T) {
 	t.Setenv("OS_PASSWORD", osPassword)
 
 	newWS := func(t *testing.T, failApply bool) *tf.Workspace {
-		ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "helpers/tf/testdata/redact", RunID: "redact1",
-			StateRoot: t.TempDir(), Vars: map[string]any{"run_id": "redact1", "tenant_password": tenantPassword, "fail_apply": failApply}})
+		ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "helpers/tf/testdata/redact", RunID: "redact12021042-0a1b2c3d",
+			StateRoot: t.TempDir(), Vars: map[string]any{"run_id": "redact12021042-0a1b2c3d", "tenant_password": tenantPassword, "fail_apply": failApply}})
 		require.NoError(t, err)
 		return ws
 	}
@@ -182,8 +182,8 @@ func TestWorkspaceIsPrivate(t *testing.T) {
 	old := syscallUmask(0o022) // the usual umask: files 0644, directories 0755
 	defer syscallUmask(old)
 	stateRoot := filepath.Join(t.TempDir(), "runs")
-	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "helpers/tf/testdata/redact", RunID: "private1",
-		StateRoot: stateRoot, Vars: map[string]any{"run_id": "private1", "tenant_password": "Cp!private-pw-0001"}})
+	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "helpers/tf/testdata/redact", RunID: "private12021042-0a1b2c3d",
+		StateRoot: stateRoot, Vars: map[string]any{"run_id": "private12021042-0a1b2c3d", "tenant_password": "Cp!private-pw-0001"}})
 	require.NoError(t, err)
 	assertPrivate(t, stateRoot)
 	r, err := tf.NewExec(ws, tools, nil, nil)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -48,17 +47,6 @@ type WorkspaceOptions struct {
 	// application credential secret or token. Variables whose names are
 	// secret (IsSecretName, e.g. tenant_password) are added by themselves.
 	Secrets []string
-}
-
-var runIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
-
-// ValidRunID reports whether id is usable in every resource name: lower-case
-// letters, digits and dashes, at most 31 characters.
-func ValidRunID(id string) error {
-	if !runIDPattern.MatchString(id) {
-		return fmt.Errorf("run id %q: use 1-31 lower-case letters, digits and dashes, starting with a letter or digit", id)
-	}
-	return nil
 }
 
 // NewWorkspace copies the fixture and the repository's modules/ into a fresh
@@ -108,6 +96,9 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if err := ws.writeStateKey(); err != nil {
 		return nil, err
 	}
+	if err := ws.Hold(); err != nil { // before anything is in it: cleanup must never see it half made and unheld
+		return nil, err
+	}
 	if err := copyTree(fixture, ws.Dir); err != nil {
 		return nil, fmt.Errorf("copy fixture %s: %w", fixture, err)
 	}
@@ -122,17 +113,28 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	return ws, nil
 }
 
-// OpenWorkspace opens a workspace left by an earlier run (for destroy or the upgrade's post stage).
+// OpenWorkspace opens a workspace left by an earlier run (for destroy or the
+// upgrade's post stage) and holds its live lock; a workspace whose run is still
+// alive gives ErrWorkspaceInUse.
 func OpenWorkspace(root string) (*Workspace, error) {
+	if _, err := os.Stat(root); err != nil {
+		return nil, err
+	}
+	ws := &Workspace{Root: root, RunID: runIDFromDir(root)}
+	if err := ws.Hold(); err != nil { // first: a live run may not have written its files yet
+		return nil, err
+	}
 	matches, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", VarFile))
 	if len(matches) == 0 { // a fixture outside fixtures/ (test data)
 		matches = findVarFiles(root)
 	}
 	if len(matches) != 1 {
+		_ = ws.Release()
 		return nil, fmt.Errorf("%s is not a cloudpulse workspace (want exactly one fixtures/*/%s, found %d)", root, VarFile, len(matches))
 	}
-	ws := &Workspace{Root: root, Dir: filepath.Dir(matches[0]), RunID: runIDFromDir(root), secrets: NewSecrets()}
+	ws.Dir, ws.secrets = filepath.Dir(matches[0]), NewSecrets()
 	if err := ws.loadSecrets(); err != nil {
+		_ = ws.Release()
 		return nil, err
 	}
 	return ws, nil
@@ -233,7 +235,8 @@ func (w *Workspace) Vars() (map[string]any, error) {
 }
 
 // Remove deletes the workspace; call it only after a successful destroy.
-func (w *Workspace) Remove() error { return os.RemoveAll(w.Root) }
+// The live lock is given back after the directory is gone.
+func (w *Workspace) Remove() error { return errors.Join(os.RemoveAll(w.Root), w.Release()) }
 
 // copyTree copies regular files and directories, leaving out OpenTofu's
 // working files (.terraform, state, lock file) so every run starts clean.
