@@ -62,6 +62,10 @@ func Lifecycle(ctx context.Context, r Runner, o LifecycleOptions, validate func(
 		derr := step("destroy", func() error { return DestroyWithRetry(dctx, r, o.DestroyRetryWait) })
 		if derr != nil {
 			err = errors.Join(err, fmt.Errorf("%w (state kept in %s)", derr, r.Workspace().Root))
+			// the run is over: a cleanup (in this process or another) may now take the workspace
+			if rerr := r.Workspace().Release(); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("release workspace: %w", rerr))
+			}
 			return
 		}
 		if rerr := r.Workspace().Remove(); rerr != nil {
