@@ -69,7 +69,7 @@ func TestOpenrc(t *testing.T) {
 	}
 	t.Run("kolla-openrc", func(t *testing.T) {
 		useOpenrc(t, kolla)
-		throughOpenrc(t, ctx, tools, runID+"-k", user.Name, project.ID)
+		throughOpenrc(t, ctx, tools, scenario.NewRunID(), user.Name, project.ID)
 	})
 
 	t.Run("application-credential", func(t *testing.T) {
@@ -100,7 +100,7 @@ func TestOpenrc(t *testing.T) {
 			"OS_INTERFACE":                     string(src.Endpoint.Availability),
 			"OS_REGION_NAME":                   src.Endpoint.Region,
 		})
-		throughOpenrc(t, ctx, tools, runID+"-a", user.Name, project.ID)
+		throughOpenrc(t, ctx, tools, scenario.NewRunID(), user.Name, project.ID)
 	})
 }
 
