@@ -127,7 +127,7 @@ func TestSSHCommandExitIsNotRetried(t *testing.T) {
 func TestSSHWrongKeyFailsAtDeadline(t *testing.T) {
 	keys, other := newKeys(t), newKeys(t)
 	srv := startSSHServer(t, "target", "127.0.0.1:0", keys.Signer.PublicKey())
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 
 	_, err := SSH(ctx, localHost(srv, other), "hostname")

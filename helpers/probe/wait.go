@@ -30,7 +30,9 @@ func WaitFor(ctx context.Context, every time.Duration, cond Condition) error {
 		if _, ok := errors.AsType[*permanentError](err); ok {
 			return err
 		}
-		if err != nil {
+		// An attempt that the end of ctx cut short says only that: the error of
+		// an earlier attempt that ran to its end says why the wait failed.
+		if err != nil && (last == nil || ctx.Err() == nil) {
 			last = err
 		}
 		timer := time.NewTimer(every)
