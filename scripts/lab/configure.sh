@@ -179,6 +179,9 @@ S $f DEFAULT rpc_state_report_workers 0        # state reports handled by the rp
 S $f DEFAULT interface_driver linuxbridge
 S $f DEFAULT allow_overlapping_ips true
 S $f DEFAULT agent_down_time 30
+# a jumbo underlay: the tunnels run over loopback (MTU 65536), so vxlan networks get 9000 - 50 = 8950 and the
+# comprehensive scenario's path-MTU and jumbo checks run for real (a fixture may still ask for less)
+S $f DEFAULT global_physnet_mtu 9000
 S $f DEFAULT dhcp_agents_per_network 1
 S $f agent report_interval 5
 # one long-lived rootwrap daemon per agent instead of a python rootwrap process per ip/iptables command, and
