@@ -62,6 +62,13 @@ func reportResults(t *testing.T, results []check.Result, maySkip func(name strin
 	}
 }
 
+// logResult logs each check's verdict as it ends (a scenario's checks run long).
+func logResult(t *testing.T) func(check.Result) {
+	return func(r check.Result) {
+		t.Logf("%-40s %s %s %s", r.Name, r.Status(), r.Duration.Round(time.Millisecond), r.Detail())
+	}
+}
+
 // connectRecorded connects to cfg through a latency recorder that knows the
 // cloud's catalog, and returns the time the token issue took.
 func connectRecorded(t testing.TB, ctx context.Context, cfg *cloud.Config) (*cloud.Cloud, *cloud.LatencyRecorder, time.Duration) {

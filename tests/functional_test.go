@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
@@ -58,7 +59,7 @@ func TestFunctionalOperatorMode(t *testing.T) {
 // runFunctional runs the Functional scenario on cfg; adjust changes the options
 // from the environment, extra adds validations (run before the built-in ones).
 func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.FunctionalOptions),
-	extra func(tf.Outputs) []scenario.Validation) scenario.Result {
+	extra func(tf.Outputs) []check.Check) scenario.Result {
 	o, err := scenario.FromEnv()
 	require.NoError(t, err)
 	o.Cloud = cfg
@@ -82,18 +83,13 @@ func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Functi
 	r := tf.NewTerratest(t, ws, tools, f.TerraformEnv())
 
 	res := f.Run(ctx, c, r, scenario.Hooks{
-		Validation: func(name string, fn func() error) error {
-			var err error
-			t.Run(name, func(t *testing.T) {
-				err = fn()
-				assert.NoError(t, err)
-			})
-			return err
-		},
+		OnResult: logResult(t),
 		Logf:  t.Logf,
 		Extra: extra,
 	})
 
+	// one subtest per check (a JUnit case each); "not run" skips only follow a failure
+	reportResults(t, res.Checks, func(string) bool { return len(res.Failed()) > 0 })
 	if res.Err != nil && len(res.Console) > 0 {
 		ids := make([]string, 0, len(res.Console))
 		for id := range res.Console {

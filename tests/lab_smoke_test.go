@@ -11,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
@@ -32,8 +33,8 @@ func TestLabSmoke(t *testing.T) {
 	require.NoError(t, err)
 	runFunctional(t, cloudConfig(t), func(o *scenario.FunctionalOptions) {
 		o.ServerGroupPolicy = "anti-affinity"
-	}, func(out tf.Outputs) []scenario.Validation {
-		return []scenario.Validation{{
+	}, func(out tf.Outputs) []check.Check {
+		return []check.Check{{
 			Name: "one VM on each compute host",
 			Run: func(ctx context.Context) error {
 				var ids []string

@@ -12,8 +12,14 @@ import (
 // member credentials). Run must honour ctx: the Runner cancels it at the
 // check's deadline.
 type Check struct {
+	// Name is stable across runs ("ping/compute-1"), so that history and
+	// metrics can follow one check over time: addresses and run ids go in
+	// Details, not in the name.
 	Name string
 	Run  func(ctx context.Context) error
+	// Details are copied into the Result (with what the check adds by
+	// SetDetail while it runs).
+	Details map[string]string
 }
 
 // SkipError reports that a check did not run to a verdict. A Runner turns it

@@ -25,6 +25,7 @@ type Result struct {
 	Error     string        // Err's message, kept for JSON round trips
 	StartedAt time.Time     // when the Runner started the check
 	Duration  time.Duration // how long the check ran (up to its deadline)
+	Details   map[string]string // what the check was about and found: addresses, run id, sizes
 }
 
 // Status returns Passed, Failed or Skipped.
@@ -60,6 +61,7 @@ type resultJSON struct {
 	Error           string    `json:"error,omitempty"`
 	StartedAt       time.Time `json:"started_at"`
 	DurationSeconds float64   `json:"duration_seconds"`
+	Details         map[string]string `json:"details,omitempty"`
 }
 
 // MarshalJSON writes the result with its status and its duration in seconds.
@@ -73,6 +75,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Error:           r.Error,
 		StartedAt:       r.StartedAt,
 		DurationSeconds: r.Duration.Seconds(),
+		Details:         r.Details,
 	})
 }
 
@@ -91,6 +94,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		Error:     j.Error,
 		StartedAt: j.StartedAt,
 		Duration:  time.Duration(j.DurationSeconds * float64(time.Second)),
+		Details:   j.Details,
 	}
 	return nil
 }

@@ -59,7 +59,9 @@ func (r Runner) Run(ctx context.Context, checks ...Check) []Result {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			results[i] = r.finish(notStarted(c, ctx.Err()))
+			res := notStarted(c, ctx.Err())
+			res.Details = c.Details
+			results[i] = r.finish(res)
 			continue
 		}
 		wg.Add(1)
@@ -75,6 +77,14 @@ func (r Runner) Run(ctx context.Context, checks ...Check) []Result {
 
 // RunOne runs one check under the Runner's timeout and returns its result.
 func (r Runner) RunOne(ctx context.Context, c Check) Result {
+	ctx, det := withDetails(ctx, c.Details)
+	res := r.run(ctx, c)
+	res.Details = det.snapshot()
+	return r.finish(res)
+}
+
+// run runs c and returns its result with Err set, verdict not yet filled in.
+func (r Runner) run(ctx context.Context, c Check) Result {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -83,10 +93,10 @@ func (r Runner) RunOne(ctx context.Context, c Check) Result {
 	if c.Run == nil {
 		res.Err = fmt.Errorf("check %q has no Run function", c.Name)
 		res.Duration = time.Since(res.StartedAt)
-		return r.finish(res)
+		return res
 	}
 	if err := ctx.Err(); err != nil {
-		return r.finish(notStarted(c, err))
+		return notStarted(c, err)
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, timeout)
@@ -118,7 +128,7 @@ func (r Runner) RunOne(ctx context.Context, c Check) Result {
 		}
 	}
 	res.Err = err
-	return r.finish(res)
+	return res
 }
 
 // finish fills the verdict fields from Err and calls OnResult.

@@ -3,7 +3,6 @@ package scenario
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -38,46 +37,41 @@ const (
 // minutes), the grace and the leftover check a twelfth each (30 s to 2 min),
 // and the run the rest. When the rest is under 2 minutes the error says so in
 // one line that names go test's -timeout.
-func FitBudget(o FunctionalOptions, deadline, now time.Time) (Budget, error) {
-	o = withDefaultTimeouts(o)
-	b := Budget{Run: o.ApplyTimeout + 6*o.ValidateTimeout, Grace: maxGrace, Destroy: o.DestroyTimeout, Leftovers: maxLeftovers}
+func FitBudget(name string, t Timeouts, deadline, now time.Time) (Budget, error) {
+	t = t.withDefaults()
+	b := Budget{Run: t.Apply + 6*t.Validate, Grace: maxGrace, Destroy: t.Destroy, Leftovers: maxLeftovers}
 	if deadline.IsZero() {
 		return b, nil
 	}
 	left := deadline.Sub(now)
-	b.Destroy = min(o.DestroyTimeout, max(minDestroy, left/4))
+	b.Destroy = min(t.Destroy, max(minDestroy, left/4))
 	b.Grace = min(maxGrace, max(minGrace, left/12))
 	b.Leftovers = min(maxLeftovers, max(minLeftovers, left/12))
 	b.Run = min(b.Run, left-b.Destroy-b.Grace-b.Leftovers)
 	if b.Run < minRun {
 		need := minRun + b.Destroy + b.Grace + b.Leftovers
-		return Budget{}, fmt.Errorf("functional: %s left before the deadline, a run needs at least %s (%s to build and validate, %s to destroy, %s of apply grace and %s to look for leftovers): give it more time, e.g. go test -timeout 30m",
-			left.Round(time.Second), need.Round(time.Second), minRun, b.Destroy.Round(time.Second), b.Grace.Round(time.Second), b.Leftovers.Round(time.Second))
+		return Budget{}, fmt.Errorf("%s: %s left before the deadline, a run needs at least %s (%s to build and validate, %s to destroy, %s of apply grace and %s to look for leftovers): give it more time, e.g. go test -timeout 30m",
+			name, left.Round(time.Second), need.Round(time.Second), minRun, b.Destroy.Round(time.Second), b.Grace.Round(time.Second), b.Leftovers.Round(time.Second))
 	}
 	return b, nil
 }
 
-// Budget is FitBudget for the run's options and ctx's deadline.
-func (f *Functional) Budget(ctx context.Context) (Budget, error) {
+// BudgetFor is FitBudget for ctx's deadline.
+func BudgetFor(ctx context.Context, name string, t Timeouts) (Budget, error) {
 	dl, _ := ctx.Deadline()
-	return FitBudget(f.o, dl, time.Now())
+	return FitBudget(name, t, dl, time.Now())
 }
 
-// withDefaultTimeouts fills the zero timeouts (NewFunctional's defaults).
-func withDefaultTimeouts(o FunctionalOptions) FunctionalOptions {
-	if o.ApplyTimeout == 0 {
-		o.ApplyTimeout = 20 * time.Minute
+// withDefaults fills the zero timeouts: apply 20m, each validation 5m, destroy 15m.
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Apply == 0 {
+		t.Apply = 20 * time.Minute
 	}
-	if o.ValidateTimeout == 0 {
-		o.ValidateTimeout = 5 * time.Minute
+	if t.Validate == 0 {
+		t.Validate = 5 * time.Minute
 	}
-	if o.DestroyTimeout == 0 {
-		o.DestroyTimeout = 15 * time.Minute
+	if t.Destroy == 0 {
+		t.Destroy = 15 * time.Minute
 	}
-	return o
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return t
 }

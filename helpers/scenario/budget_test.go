@@ -16,10 +16,10 @@ import (
 
 func TestFitBudget(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	defaults := FunctionalOptions{}
+	defaults := Timeouts{}
 	cases := []struct {
 		name string
-		o    FunctionalOptions
+		o    Timeouts
 		left time.Duration // 0: no deadline
 		want Budget
 	}{{
@@ -41,7 +41,7 @@ func TestFitBudget(t *testing.T) {
 		want: Budget{Run: 50 * time.Minute, Grace: 2 * time.Minute, Destroy: 15 * time.Minute, Leftovers: 2 * time.Minute},
 	}, {
 		name: "the user's shorter destroy timeout is kept",
-		o:    FunctionalOptions{DestroyTimeout: 90 * time.Second, ApplyTimeout: 3 * time.Minute, ValidateTimeout: time.Minute},
+		o:    Timeouts{Destroy: 90 * time.Second, Apply: 3 * time.Minute, Validate: time.Minute},
 		left: 20 * time.Minute,
 		want: Budget{Run: 9 * time.Minute, Grace: 100 * time.Second, Destroy: 90 * time.Second, Leftovers: 100 * time.Second},
 	}, {
@@ -55,7 +55,7 @@ func TestFitBudget(t *testing.T) {
 			if tc.left > 0 {
 				dl = now.Add(tc.left)
 			}
-			b, err := FitBudget(tc.o, dl, now)
+			b, err := FitBudget("functional", tc.o, dl, now)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, b)
 			if tc.left > 0 {
@@ -75,7 +75,7 @@ func TestFitBudgetTooShort(t *testing.T) {
 		{5*time.Minute - time.Second, "functional: 4m59s left before the deadline, a run needs at least 5m0s (2m0s to build and validate, 2m0s to destroy, 30s of apply grace and 30s to look for leftovers): give it more time, e.g. go test -timeout 30m"},
 		{-time.Minute, "functional: -1m0s left before the deadline, a run needs at least 5m0s (2m0s to build and validate, 2m0s to destroy, 30s of apply grace and 30s to look for leftovers): give it more time, e.g. go test -timeout 30m"},
 	} {
-		_, err := FitBudget(FunctionalOptions{}, now.Add(tc.left), now)
+		_, err := FitBudget("functional", Timeouts{}, now.Add(tc.left), now)
 		require.Error(t, err, tc.left)
 		assert.Equal(t, tc.err, err.Error())
 	}

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
-	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
@@ -70,7 +68,8 @@ func NewFunctional(o FunctionalOptions) (*Functional, error) {
 	def(&o.ExternalNetwork, "public")
 	def(&o.CIDR, "10.42.0.0/24")
 	def(&o.SSHUser, "root")
-	o = withDefaultTimeouts(o)
+	t := (Timeouts{Apply: o.ApplyTimeout, Validate: o.ValidateTimeout, Destroy: o.DestroyTimeout}).withDefaults()
+	o.ApplyTimeout, o.ValidateTimeout, o.DestroyTimeout = t.Apply, t.Validate, t.Destroy
 	if o.ImageFile != "" {
 		abs, err := filepath.Abs(o.ImageFile)
 		if err != nil {
@@ -160,10 +159,19 @@ func (f *Functional) Vars() map[string]any {
 	return v
 }
 
-// Workspace copies fixtures/functional into its state directory with the variables.
-func (f *Functional) Workspace() (*tf.Workspace, error) {
-	return tf.NewWorkspace(tf.WorkspaceOptions{Fixture: "fixtures/functional", RunID: f.o.RunID, Vars: f.Vars(), Secrets: f.Secrets()})
+// Name is the scenario's registry name.
+func (f *Functional) Name() string { return "functional" }
+
+// Fixture is the fixture's directory.
+func (f *Functional) Fixture() string { return "fixtures/functional" }
+
+// Timeouts are the run's apply, per-validation and destroy timeouts.
+func (f *Functional) Timeouts() Timeouts {
+	return Timeouts{Apply: f.o.ApplyTimeout, Validate: f.o.ValidateTimeout, Destroy: f.o.DestroyTimeout}
 }
+
+// Workspace copies fixtures/functional into its state directory with the variables.
+func (f *Functional) Workspace() (*tf.Workspace, error) { return Workspace(f) }
 
 // TerraformEnv is the environment OpenTofu needs for this run's cloud. In
 // operator mode OS_CLOUD is emptied (the cloud goes in as var.cloud): the
@@ -177,142 +185,8 @@ func (f *Functional) TerraformEnv() map[string]string {
 	return env
 }
 
-// Hooks let a caller wrap each validation (go test runs each as a subtest) and
-// see progress. All are optional.
-type Hooks struct {
-	// Validation runs one named validation; default: call fn.
-	Validation func(name string, fn func() error) error
-	// Logf receives progress lines.
-	Logf func(format string, args ...any)
-	// Extra adds validations of the caller's, run before the built-in ones.
-	Extra func(out tf.Outputs) []Validation
-}
-
-// Result is what a Functional run measured.
-type Result struct {
-	RunID     string
-	Err       error
-	Timeline  *report.Timeline
-	Leftovers []string // resources still tagged with the run id after destroy
-	Console   map[string]string
-	Faults    []string           // servers not ACTIVE after a failed apply, with Nova's fault
-	HostKeys  []probe.HostKeyPin // how each server's ssh host key was checked: from its console, or on first use
-	Wall      time.Duration
-	Overhead  report.Overhead
-}
-
 // Run applies the fixture through r, validates, destroys (armed before apply)
-// and then looks for anything left with the run's tag.
+// and then looks for anything left with the run's tag: Run(ctx, c, f, r, h).
 func (f *Functional) Run(ctx context.Context, c *cloud.Cloud, r tf.Runner, h Hooks) Result {
-	if h.Validation == nil {
-		h.Validation = func(_ string, fn func() error) error { return fn() }
-	}
-	if h.Logf == nil {
-		h.Logf = func(string, ...any) {}
-	}
-	res := Result{RunID: f.o.RunID, Timeline: &report.Timeline{}, Console: map[string]string{}}
-	// Destroy and the leftover check run after ctx ends: fit all in its deadline.
-	budget, err := f.Budget(ctx)
-	if err != nil {
-		res.Err = err
-		// nothing was applied: a workspace without state is not a run to clean up later
-		if ws := r.Workspace(); ws != nil && ws.Root != "" && !fileExists(filepath.Join(ws.Dir, "terraform.tfstate")) {
-			res.Err = errors.Join(err, ws.Remove())
-		}
-		return res
-	}
-	cpu0 := harnessCPU()
-	start := time.Now()
-	var cloudWait time.Duration
-	var known []Scope // the project the run built in, once its outputs are read
-	ctx, cancel := context.WithTimeout(ctx, budget.Run)
-	defer cancel()
-	res.Err = tf.Lifecycle(ctx, r, tf.LifecycleOptions{
-		DestroyTimeout: budget.Destroy,
-		ApplyGrace:     budget.Grace,
-		OnStep: func(step string, d time.Duration, err error) {
-			if step != "validate" { // validations are timed one by one below
-				res.Timeline.Add("tofu "+step, time.Now().Add(-d), d, err)
-			}
-			if step == "apply" && err != nil { // before destroy removes the evidence
-				res.Faults = serverFaults(context.WithoutCancel(ctx), c, f.o.RunID)
-				for _, fault := range res.Faults {
-					h.Logf("%s", fault)
-				}
-			}
-			h.Logf("%s: %.1fs %v", step, d.Seconds(), errOrOK(err))
-		},
-	}, func(ctx context.Context, out tf.Outputs) error {
-		known = outputScope(out)
-		env, err := f.environment(out, c, h.Logf)
-		if err != nil {
-			return err
-		}
-		defer func() { res.HostKeys = env.hostKeys.Pins() }()
-		h.Logf("run %s: servers %v, floating IPs %v, fixed IPs %v", f.o.RunID, env.names, env.floating, env.fixed)
-		var failed error
-		var vs []Validation
-		if h.Extra != nil {
-			vs = h.Extra(out)
-		}
-		for _, v := range append(vs, f.validations(c, env)...) {
-			vctx, vcancel := context.WithTimeout(ctx, f.o.ValidateTimeout)
-			done := res.Timeline.Start(v.Name)
-			t0 := time.Now()
-			err := h.Validation(v.Name, func() error { return v.Run(vctx) })
-			cloudWait += time.Since(t0)
-			done(err)
-			vcancel()
-			if err != nil {
-				failed = fmt.Errorf("%s: %w", v.Name, err)
-				break // later validations build on earlier ones (Tempest's order)
-			}
-		}
-		if failed != nil {
-			res.Console = consoleLogs(context.WithoutCancel(ctx), c, env.ids)
-		}
-		return failed
-	})
-	res.Wall = time.Since(start)
-	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), budget.Leftovers)
-	defer lcancel()
-	done := res.Timeline.Start("no leftovers")
-	// A failed or interrupted apply can leave what OpenTofu never recorded: a
-	// create whose response was lost when the run was cancelled (a floating IP
-	// neutron made, not yet tagged). Find looks for the run's tag and for names
-	// (floating IPs: descriptions) that start with the run's prefix, in the
-	// run's projects only.
-	var left []string
-	lerr := probe.WaitFor(lctx, 5*time.Second, func(ctx context.Context) (bool, error) {
-		found, err := Find(ctx, c, f.o.RunID, known...) // retried only when the cloud does not answer
-		left = left[:0]
-		for _, r := range found {
-			left = append(left, r.String())
-		}
-		return err == nil, err
-	})
-	res.Leftovers = left
-	if lerr == nil && len(left) > 0 {
-		lerr = fmt.Errorf("%d resources of run %s (tagged %s or named %s…) remain after destroy: %v", len(left), f.o.RunID, RunTag(f.o.RunID), NamePrefix(f.o.RunID), left)
-		// a leak is reported, and not left in the cloud
-		if swept, err := Sweep(lctx, c, f.o.RunID, known...); err != nil {
-			lerr = fmt.Errorf("%w; deleting them through the APIs failed too: %v", lerr, err)
-		} else {
-			h.Logf("deleted the %d leaked resources through the APIs", len(swept))
-		}
-	}
-	done(lerr)
-	if len(res.Faults) > 0 {
-		res.Err = fmt.Errorf("%w\nservers: %s", res.Err, strings.Join(res.Faults, "; "))
-	}
-	res.Err = errors.Join(res.Err, lerr)
-	res.Overhead = overhead(res.Wall, harnessCPU()-cpu0)
-	return res
-}
-
-func errOrOK(err error) any {
-	if err == nil {
-		return "ok"
-	}
-	return err
+	return Run(ctx, c, f, r, h)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
@@ -58,25 +59,45 @@ func (f *Functional) environment(out tf.Outputs, c *cloud.Cloud, logf func(strin
 	return e, nil
 }
 
-// Validation is one named step run after apply, against the fixture's outputs.
-type Validation struct {
-	Name string
-	Run  func(ctx context.Context) error
+// Validations reads the fixture's outputs and returns the checks, in
+// Tempest's order (the runner reaches each VM, logs in, the VMs reach each
+// other, the web page answers, then the volume), one at a time: later ones
+// build on earlier ones, so the first failure skips the rest.
+func (f *Functional) Validations(_ context.Context, c *cloud.Cloud, out tf.Outputs, logf func(string, ...any)) (*Suite, error) {
+	e, err := f.environment(out, c, logf)
+	if err != nil {
+		return nil, err
+	}
+	logf("run %s: servers %v, floating IPs %v, fixed IPs %v", f.o.RunID, e.names, e.floating, e.fixed)
+	return &Suite{
+		Stages:    []Stage{{Name: "functional", Checks: f.checks(c, e), Concurrency: 1, StopOnFailure: true}},
+		ServerIDs: e.ids,
+		HostKeys:  e.hostKeys,
+	}, nil
 }
 
-type validation = Validation
+// vmLabel is the stable part of a server's name: vm-1 of cp-<run id>-vm-1.
+func vmLabel(runID, name string) string {
+	return strings.TrimPrefix(name, NamePrefix(runID))
+}
 
-// validations in Tempest's order: the runner reaches each VM, logs in, the VMs
-// reach each other, the web page answers, then the volume.
-func (f *Functional) validations(c *cloud.Cloud, e *environment) []validation {
-	var vs []validation
+// checks are named stably (ping/vm-1, east-west/vm-1→vm-2); addresses, server
+// names and the run id are in the details.
+func (f *Functional) checks(c *cloud.Cloud, e *environment) []check.Check {
+	var vs []check.Check
+	label := make([]string, len(e.names))
+	details := make([]map[string]string, len(e.names))
+	for i, n := range e.names {
+		label[i] = vmLabel(f.o.RunID, n)
+		details[i] = map[string]string{"run_id": f.o.RunID, "server": n, "server_id": e.ids[i], "floating_ip": e.floating[i], "fixed_ip": e.fixed[i]}
+	}
 	for i := range e.floating {
-		vs = append(vs, validation{Name: fmt.Sprintf("ping %s (%s)", e.floating[i], e.names[i]), Run: func(ctx context.Context) error {
+		vs = append(vs, check.Check{Name: "ping/" + label[i], Details: details[i], Run: func(ctx context.Context) error {
 			return probe.Ping(ctx, e.floating[i])
 		}})
 	}
 	for i := range e.hosts {
-		vs = append(vs, validation{Name: fmt.Sprintf("ssh %s (%s)", e.floating[i], e.names[i]), Run: func(ctx context.Context) error {
+		vs = append(vs, check.Check{Name: "ssh/" + label[i], Details: details[i], Run: func(ctx context.Context) error {
 			out, err := probe.SSH(ctx, e.hosts[i], "hostname")
 			if err != nil {
 				return err
@@ -88,29 +109,31 @@ func (f *Functional) validations(c *cloud.Cloud, e *environment) []validation {
 			return nil
 		}})
 	}
-	vs = append(vs,
-		validation{Name: fmt.Sprintf("%s pings %s", e.names[0], e.fixed[1]), Run: func(ctx context.Context) error {
-			return guestPing(ctx, e.hosts[0], e.fixed[1])
-		}},
-		validation{Name: fmt.Sprintf("%s pings %s", e.names[1], e.fixed[0]), Run: func(ctx context.Context) error {
-			return guestPing(ctx, e.hosts[1], e.fixed[0])
-		}},
-	)
+	for _, p := range [][2]int{{0, 1}, {1, 0}} {
+		from, to := p[0], p[1]
+		vs = append(vs, check.Check{Name: fmt.Sprintf("east-west/%s→%s", label[from], label[to]),
+			Details: map[string]string{"run_id": f.o.RunID, "from": e.names[from], "to": e.names[to], "to_fixed_ip": e.fixed[to]},
+			Run: func(ctx context.Context) error {
+				return guestPing(ctx, e.hosts[from], e.fixed[to])
+			}})
+	}
 	for i := range e.floating {
-		vs = append(vs, validation{Name: fmt.Sprintf("http %s (%s)", e.floating[i], e.names[i]), Run: func(ctx context.Context) error {
+		vs = append(vs, check.Check{Name: "http/" + label[i], Details: details[i], Run: func(ctx context.Context) error {
 			return probe.HTTP(ctx, "http://"+e.floating[i]+"/", 200, e.hostnames[i])
 		}})
 	}
 	vol := e.volumeHost()
+	vd := map[string]string{"run_id": f.o.RunID, "volume_id": e.volumeID, "server_id": e.volumeServer}
 	vs = append(vs,
-		validation{Name: "volume visible, write and read back", Run: func(ctx context.Context) error {
+		check.Check{Name: "volume/write-read", Details: vd, Run: func(ctx context.Context) error {
 			dev, err := waitDisk(ctx, vol, e.volumeID, true)
 			if err != nil {
 				return err
 			}
+			check.SetDetail(ctx, "device", dev)
 			return writeReadMarker(ctx, vol, dev, "cloudpulse-"+f.o.RunID)
 		}},
-		validation{Name: "volume detach", Run: func(ctx context.Context) error {
+		check.Check{Name: "volume/detach", Details: vd, Run: func(ctx context.Context) error {
 			return detach(ctx, c, vol, e.volumeServer, e.volumeID)
 		}},
 	)
