@@ -21,7 +21,11 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
-var families = []string{"endpoint", "operator", "functional", "all"}
+// families are what cpulse check runs: the API and operator check sets, every
+// registered scenario by name, and all of them.
+func families() []string {
+	return append(append([]string{"endpoint", "operator"}, scenario.Names()...), "all")
+}
 
 type checkFlags struct {
 	cloud      string
@@ -41,7 +45,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of each endpoint/operator check")
 	fs.StringVar(&f.horizonURL, "horizon-url", os.Getenv("CLOUDPULSE_HORIZON_URL"), "Horizon login URL for the Horizon check (default $CLOUDPULSE_HORIZON_URL; empty: no Horizon check)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(families, "|"))
+		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(families(), "|"))
 		fs.PrintDefaults()
 	}
 	// Accept the family before or after the flags.
@@ -55,9 +59,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if family == "" && fs.NArg() > 0 {
 		family = fs.Arg(0)
 	}
-	if !slices.Contains(families, family) {
+	if !slices.Contains(families(), family) {
 		fs.Usage()
-		return usagef("check what? want one of %s, got %q", strings.Join(families, ", "), family)
+		return usagef("check what? want one of %s, got %q", strings.Join(families(), ", "), family)
 	}
 
 	cfg, err := cloud.Load(f.cloud)
@@ -71,16 +75,21 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	var funcRun *scenario.Functional
-	if family == "functional" || family == "all" {
-		o, err := scenario.FromEnv()
+	// Every scenario's options are checked before anything runs.
+	var runs []scenario.Scenario
+	for _, name := range scenario.Names() {
+		if family != name && family != "all" {
+			continue
+		}
+		d, err := scenario.Lookup(name)
 		if err != nil {
 			return usagef("%v", err)
 		}
-		o.Cloud = cfg
-		if funcRun, err = scenario.NewFunctional(o); err != nil {
+		s, err := d.New(cfg)
+		if err != nil {
 			return usagef("%v", err)
 		}
+		runs = append(runs, s)
 	}
 
 	rec := cloud.NewLatencyRecorder(cfg.BaseTransport())
@@ -106,15 +115,15 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	runner := check.Runner{Timeout: f.timeout}
 	results := runner.Run(ctx, checks...)
-	if funcRun != nil {
-		results = append(results, runFunctional(ctx, c, funcRun, stderr))
+	for _, s := range runs {
+		results = append(results, runScenario(ctx, c, s, len(runs) > 1, stderr)...)
 	}
 
 	if f.json {
 		err = check.WriteJSON(stdout, results)
 	} else {
 		err = check.WriteTable(stdout, results)
-		if err == nil && family != "functional" {
+		if err == nil && len(checks) > 0 {
 			fmt.Fprintln(stdout)
 			writeLatency(stdout, rec.Stats())
 		}
@@ -128,47 +137,69 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// runFunctional runs the Functional scenario through terraform-exec as one
-// result; its steps go to stderr as a table, tofu's output only on failure.
-func runFunctional(ctx context.Context, c *cloud.Cloud, f *scenario.Functional, stderr io.Writer) check.Result {
-	res := check.Result{Name: "functional", StartedAt: time.Now()}
-	finish := func(err error) check.Result {
-		res.Duration = time.Since(res.StartedAt)
-		res.OK = err == nil
+// runScenario runs one scenario through terraform-exec: its checks, named
+// <scenario>/<check>, and one result <scenario> for the run as a whole
+// (precheck, apply, destroy, leftovers). Its steps go to stderr as a table,
+// tofu's output only on failure.
+func runScenario(ctx context.Context, c *cloud.Cloud, s scenario.Scenario, several bool, stderr io.Writer) []check.Result {
+	name := s.Name()
+	whole := check.Result{Name: name, StartedAt: time.Now(), Details: map[string]string{"run_id": s.RunID()}}
+	finish := func(checks []check.Result, err error) []check.Result {
+		whole.Duration = time.Since(whole.StartedAt)
+		whole.OK = err == nil
 		if err != nil {
-			res.Err, res.Error = err, err.Error()
+			whole.Err, whole.Error = err, err.Error()
 		}
-		return res
+		out := make([]check.Result, 0, len(checks)+1)
+		for _, r := range checks {
+			r.Name = name + "/" + r.Name
+			out = append(out, r)
+		}
+		return append(out, whole)
 	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, name+": "+format+"\n", args...) }
 	tools, err := tf.FindTools()
 	if err != nil {
-		return finish(err)
+		return finish(nil, err)
 	}
-	if err := f.Precheck(ctx, c); err != nil {
-		return finish(err)
+	if err := s.Precheck(ctx, c); err != nil {
+		return finish(nil, err)
 	}
-	ws, err := f.Workspace()
+	ws, err := scenario.Workspace(s)
 	if err != nil {
-		return finish(err)
+		return finish(nil, err)
 	}
 	var tofuLog bytes.Buffer
-	r, err := tf.NewExec(ws, tools, f.TerraformEnv(), &tofuLog)
+	r, err := tf.NewExec(ws, tools, s.TerraformEnv(), &tofuLog)
 	if err != nil {
-		return finish(err)
+		return finish(nil, err)
 	}
-	fmt.Fprintf(stderr, "functional: run %s, state in %s\n", f.RunID(), ws.Root)
-	out := f.Run(ctx, c, r, scenario.Hooks{Logf: func(format string, args ...any) {
-		fmt.Fprintf(stderr, "functional: "+format+"\n", args...)
+	logf("run %s, state in %s", s.RunID(), ws.Root)
+	out := scenario.Run(ctx, c, s, r, scenario.Hooks{Logf: logf, OnResult: func(r check.Result) {
+		logf("%-36s %s %s", r.Name, r.Status(), oneLineDetail(r))
 	}})
-	fmt.Fprintf(stderr, "functional steps:\n%s", out.Timeline.Table())
+	fmt.Fprintf(stderr, "%s steps:\n%s", name, out.Timeline.Table())
 	if out.Err != nil {
 		for id, log := range out.Console {
 			fmt.Fprintf(stderr, "console log of server %s:\n%s\n", id, log)
 		}
 		fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
 	}
-	// A report that could not be written fails the check: a pipeline reading it would see a stale one.
-	return finish(errors.Join(out.Err, writeReport(os.Getenv("CLOUDPULSE_REPORT"), scenarioSummary(out, c.Name))))
+	path := os.Getenv("CLOUDPULSE_REPORT")
+	if several && path != "" && name != "functional" {
+		// one report per scenario: functional's at the path, the others' next to it (x.json → x-comprehensive.json)
+		path = strings.TrimSuffix(path, ".json") + "-" + name + ".json"
+	}
+	// A report that could not be written fails the run: a pipeline reading it would see a stale one.
+	return finish(out.Checks, errors.Join(out.Err, writeReport(path, scenarioSummary(out, c.Name))))
+}
+
+func oneLineDetail(r check.Result) string {
+	d := r.Detail()
+	if i := strings.IndexByte(d, '\n'); i >= 0 {
+		d = d[:i] + " …"
+	}
+	return d
 }
 
 // writeReport writes the run's summary to path (CLOUDPULSE_REPORT); "" writes none.

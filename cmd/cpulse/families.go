@@ -36,6 +36,6 @@ func writeLatency(w io.Writer, stats []cloud.ServiceLatency) {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
 
 func scenarioSummary(r scenario.Result, cloudName string) report.Summary {
-	return report.Summary{Name: "functional", RunID: r.RunID, Cloud: cloudName, Started: time.Now().Add(-r.Wall),
-		Seconds: r.Wall.Seconds(), OK: r.Err == nil, Steps: r.Timeline.Steps(), Overhead: &r.Overhead}
+	return report.Summary{Name: r.Scenario, RunID: r.RunID, Cloud: cloudName, Started: time.Now().Add(-r.Wall),
+		Seconds: r.Wall.Seconds(), OK: r.Err == nil, Steps: r.Timeline.Steps(), Overhead: &r.Overhead, Checks: r.Checks}
 }

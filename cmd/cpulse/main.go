@@ -1,6 +1,6 @@
 // Command cpulse checks the health of an OpenStack cloud the way its users use it.
 //
-//	cpulse check endpoint|operator|functional|all [--cloud NAME] [--service-map FILE] [--json]
+//	cpulse check endpoint|operator|functional|comprehensive|all [--cloud NAME] [--service-map FILE] [--json]
 //	cpulse cleanup [--cloud NAME] [--state-dir DIR] [--older-than 2h] [--dry-run]
 //
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
@@ -30,7 +30,8 @@ var errChecksFailed = errors.New("one or more checks failed")
 const usage = `cpulse checks the health of an OpenStack cloud the way its users use it.
 
 Usage:
-  cpulse check endpoint|operator|functional|all [flags]   run checks, print a table (or --json)
+  cpulse check endpoint|operator|<scenario>|all [flags]  run checks, print a table (or --json);
+                                                        scenarios: functional, comprehensive
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
 
 Run "cpulse check -h" or "cpulse cleanup -h" for flags.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 )
 
 // Step is one timed part of a run.
@@ -88,6 +90,10 @@ type Summary struct {
 	OK       bool      `json:"ok"`
 	Steps    []Step    `json:"steps"`
 	Overhead *Overhead `json:"overhead,omitempty"`
+	// Checks are the scenario's verdicts, one per check (stable names).
+	Checks []check.Result `json:"checks,omitempty"`
+	// Hosts groups the checks by VM/host when the scenario does (comprehensive).
+	Hosts any `json:"hosts,omitempty"`
 }
 
 // Overhead splits a run's wall time into the time spent waiting on the cloud
