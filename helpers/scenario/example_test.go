@@ -9,8 +9,8 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
-// The package example (doc.go), compiled so that it cannot go stale: the
-// Functional scenario through terraform-exec, as cpulse runs it. It needs a
+// The package example (doc.go), compiled so that it cannot go stale: a
+// registered scenario through terraform-exec, as cpulse runs it. It needs a
 // cloud, so it has no output to check.
 func Example() {
 	ctx := context.Background()
@@ -24,12 +24,17 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg})
+	d, err := scenario.Lookup("functional")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	if err := f.Precheck(ctx, c); err != nil { // everything missing, at once
+	s, err := d.New(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := s.Precheck(ctx, c); err != nil { // everything missing, at once
 		fmt.Println(err)
 		return
 	}
@@ -38,17 +43,20 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	ws, err := f.Workspace()
+	ws, err := scenario.Workspace(s)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r, err := tf.NewExec(ws, tools, f.TerraformEnv(), nil)
+	r, err := tf.NewExec(ws, tools, s.TerraformEnv(), nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res := f.Run(ctx, c, r, scenario.Hooks{})
+	res := scenario.Run(ctx, c, s, r, scenario.Hooks{})
 	fmt.Print(res.Timeline.Table())
+	for _, r := range res.Checks {
+		fmt.Println(r.Name, r.Status(), r.Detail())
+	}
 	fmt.Println(res.Err, res.Leftovers)
 }
