@@ -83,6 +83,11 @@ type Hooks struct {
 	OnResult func(check.Result)
 	// Extra adds checks of the caller's as a first stage (stop on failure).
 	Extra func(out tf.Outputs) []check.Check
+	// AfterChecks runs once the suite has run, before destroy: a fault test
+	// breaks something in the live system and calls rerun to run the suite's
+	// checks again (only those whose names start with one of prefixes; all
+	// without prefixes) on the same apply. Rerun results are not the run's.
+	AfterChecks func(ctx context.Context, rerun func(ctx context.Context, prefixes ...string) []check.Result)
 }
 
 // Result is what a run measured.
@@ -177,6 +182,11 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 		}
 		results := runStages(ctx, suite.Stages, s.Timeouts().Validate, res.Timeline, h.OnResult)
 		res.Checks = append(res.Checks, results...)
+		if h.AfterChecks != nil {
+			h.AfterChecks(ctx, func(ctx context.Context, prefixes ...string) []check.Result {
+				return runStages(ctx, only(suite.Stages, prefixes), s.Timeouts().Validate, &report.Timeline{}, nil)
+			})
+		}
 		failed := check.Failures(results)
 		if len(failed) == 0 {
 			return nil
@@ -280,6 +290,30 @@ func runStages(ctx context.Context, stages []Stage, timeout time.Duration, tl *r
 		}
 	}
 	return all
+}
+
+// only keeps the checks whose names start with one of prefixes (all when none).
+func only(stages []Stage, prefixes []string) []Stage {
+	if len(prefixes) == 0 {
+		return stages
+	}
+	var out []Stage
+	for _, st := range stages {
+		var keep []check.Check
+		for _, c := range st.Checks {
+			for _, p := range prefixes {
+				if strings.HasPrefix(c.Name, p) {
+					keep = append(keep, c)
+					break
+				}
+			}
+		}
+		if len(keep) > 0 {
+			st.Checks = keep
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func runTimed(ctx context.Context, c check.Check, timeout time.Duration, tl *report.Timeline, onResult func(check.Result)) check.Result {

@@ -94,3 +94,18 @@ func TestRegistryListsFunctionalFirstAndNamesTheChoicesOfAnUnknown(t *testing.T)
 	assert.Contains(t, err.Error(), `no scenario "nope": use one of `)
 	assert.Contains(t, err.Error(), "functional")
 }
+
+func TestOnlyKeepsTheNamedChecksOfEachStage(t *testing.T) {
+	stages := []Stage{
+		{Name: "reach", Checks: []check.Check{pass("ping/compute-1"), pass("ssh/compute-1")}},
+		{Name: "from-guest", Checks: []check.Check{pass("mtu/compute-1→compute-2"), pass("gateway/compute-1")}},
+		{Name: "security-groups", Checks: []check.Check{pass("sg/runner→target/icmp")}},
+	}
+	got := only(stages, []string{"mtu/", "sg/"})
+	require.Len(t, got, 2)
+	assert.Equal(t, "from-guest", got[0].Name)
+	assert.Equal(t, []string{"mtu/compute-1→compute-2"}, []string{got[0].Checks[0].Name})
+	assert.Len(t, got[0].Checks, 1)
+	assert.Equal(t, "security-groups", got[1].Name)
+	assert.Len(t, only(stages, nil), 3, "no prefixes: every check")
+}
