@@ -8,7 +8,7 @@
 Names: nova-conductor nova-scheduler nova-compute-N neutron-linuxbridge-agent-compute-N
        neutron-{dhcp,l3,metadata}-agent
        cinder-scheduler cinder-volume
-Environment: ADMIN_PASS, KS_URL (keystone, direct), REGION, LAB_COMPUTES (space-separated compute hosts).
+Environment: ADMIN_PASS, KS_URL (keystone, direct), REGION, LAB_COMPUTE_HOSTS (space-separated compute hosts).
 """
 import os
 import sys
@@ -18,7 +18,7 @@ from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
 E = os.environ
-COMPUTES = E.get("LAB_COMPUTES", "compute-1 compute-2").split()
+COMPUTES = E.get("LAB_COMPUTE_HOSTS", "compute-1 compute-2").split()
 EXPECTED = (["nova-conductor", "nova-scheduler"] + [f"nova-{h}" for h in COMPUTES] +
             [f"neutron-linuxbridge-agent-{h}" for h in COMPUTES] +
             ["neutron-dhcp-agent", "neutron-l3-agent", "neutron-metadata-agent", "cinder-scheduler", "cinder-volume"])

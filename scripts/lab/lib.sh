@@ -36,7 +36,6 @@ EXT_POOL_END=172.24.4.250
 LAB_RANGES=("$EXT_CIDR")
 UNREACHABLE_METRIC=4000
 REGION=RegionOne
-COMPUTES=(compute-1 compute-2)
 
 # service → port (services on $SVC_IP, HAProxy frontends on $VIP with the same port)
 declare -A API_PORT=([keystone]=5000 [glance-api]=9292 [placement-api]=8778 [nova-api]=8774
@@ -51,12 +50,35 @@ RABBIT_MGMT_PORT=15672
 # OpenStack services in start order (agents after the RPC server; computes last)
 OS_APIS=(keystone glance-api placement-api nova-api nova-api-metadata neutron-server cinder-api)
 OS_CONTROL=(nova-conductor nova-scheduler cinder-scheduler)
-# one linuxbridge agent per compute host (ports bind to the host of their nova-compute); compute-1 is also the
-# network node (dhcp, l3 and metadata agents run with host = compute-1)
-OS_AGENTS=(neutron-linuxbridge-agent-compute-1 neutron-linuxbridge-agent-compute-2 neutron-dhcp-agent neutron-l3-agent
-  neutron-metadata-agent)
-OS_COMPUTE=(nova-compute-1 nova-compute-2)
 OS_VOLUME=(cinder-volume)
+
+# --- compute hosts: LAB_COMPUTES=N (1..3) --------------------------------------------------------------------
+# How many compute hosts compute-1..N the lab runs: $LAB_COMPUTES, else the number up.sh last brought the lab up
+# with ($LAB_STATE/computes, so that status, ctl and down.sh see a 3-host lab as one), else 2. Everything per host
+# derives from COMPUTES (set_computes): nova-compute-N, neutron-linuxbridge-agent-compute-N (iptables prefix
+# nlb-compute-N), libvirt-compute-N, /etc/nova/compute-N.conf, smoke's one VM per host, health.py's expected agents.
+LAB_COMPUTES_MAX=3
+LAB_COMPUTES_FILE=$LAB_STATE/computes
+# set_computes N — COMPUTES, OS_AGENTS and OS_COMPUTE for N compute hosts; compute-1 is also the network node (dhcp,
+# l3 and metadata agents run with host = compute-1); one linuxbridge agent per compute host (ports bind to the host
+# of their nova-compute)
+set_computes() {
+  { [[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= LAB_COMPUTES_MAX)); } ||
+    die "LAB_COMPUTES must be a number of compute hosts from 1 to $LAB_COMPUTES_MAX, not '$1'"
+  local i
+  COMPUTES=() OS_COMPUTE=() OS_AGENTS=()
+  for ((i = 1; i <= $1; i++)); do
+    COMPUTES+=("compute-$i")
+    OS_COMPUTE+=("nova-compute-$i")
+    OS_AGENTS+=("neutron-linuxbridge-agent-compute-$i")
+  done
+  OS_AGENTS+=(neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent)
+}
+lab_computes() {                                      # the number of compute hosts (see above)
+  if [[ -n ${LAB_COMPUTES:-} ]]; then echo "$LAB_COMPUTES"
+  elif [[ -s $LAB_COMPUTES_FILE ]]; then echo "$(<"$LAB_COMPUTES_FILE")"
+  else echo 2; fi
+}
 
 # --- output -------------------------------------------------------------------------------------------------
 LAB_T0=${LAB_T0:-$EPOCHSECONDS}
@@ -64,6 +86,7 @@ export LAB_T0
 say() { printf '[lab %4ds] %s\n' $((EPOCHSECONDS - LAB_T0)) "$*"; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
 need_root() { [[ $EUID -eq 0 ]] || die "run as root (the lab starts system daemons)"; }
+set_computes "$(lab_computes)"                       # COMPUTES, OS_AGENTS, OS_COMPUTE (see "compute hosts" above)
 
 # --- secrets ------------------------------------------------------------------------------------------------
 # Generated once, mode 600; never printed. Removed only by `down.sh --purge`.
@@ -255,4 +278,55 @@ lab_lock() {
   flock -n "$LAB_RUN/lab.lock" true ||
     echo "lab: waiting up to ${wait}s for another lab operation (up/down/ctl) to finish..." >&2
   LAB_LOCK_HELD=1 exec flock -o -w "$wait" -E 75 "$LAB_RUN/lab.lock" "$0" "$@"
+}
+
+# --- fault: a lower MTU on one VM port's tap (ctl stop|start|status tap-mtu:PORT_ID[:MTU]) -------------------------
+# The tap of a neutron port is "tap" + the port id's first 11 characters, a port of the network's bridge brq…; a
+# bridge drops, without a word, a frame bigger than the MTU of the port it leaves by, so every path into that VM
+# carries at most the new MTU. Only such a tap is touched; the first lowering keeps the MTU it had in
+# $TAP_MTU_DIR/<tap>, which start puts back.
+TAP_MTU_DIR=${HOST_ROOT}$LAB_RUN/tap-mtu
+SYS_NET=${HOST_ROOT}/sys/class/net
+tap_of_port() {                                       # tap_of_port PORT_ID → the port's tap device name
+  [[ $1 =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] || die "'$1' is not a neutron port id (a UUID)"
+  echo "tap${1:0:11}"
+}
+lab_tap() {                                           # lab_tap DEV — dies unless DEV is a neutron tap on a brq bridge
+  local dev=$1 master
+  [[ $dev =~ ^tap[0-9a-f]{8}-[0-9a-f]{2}$ ]] || die "'$dev' is not a neutron tap name (tap + a port id's first 11 characters)"
+  [[ -e $SYS_NET/$dev ]] || die "no device $dev (is the port bound to a running VM?)"
+  [[ -e $SYS_NET/$dev/tun_flags ]] || die "$dev is not a tap device"
+  master=$(readlink "$SYS_NET/$dev/master" 2>/dev/null) || master=""
+  master=${master##*/}
+  [[ $master =~ ^brq[0-9a-f]{8}-[0-9a-f]{2}$ ]] || die "$dev is not a port of a neutron bridge (brq…): its master is '${master:-none}'"
+}
+tap_mtu_lower() {                                     # tap_mtu_lower PORT_ID MTU
+  local dev cur
+  dev=$(tap_of_port "$1") || exit 1             # (die in the substitution ends only that)
+  lab_tap "$dev"
+  { [[ $2 =~ ^[0-9]+$ ]] && (($2 >= 68)); } || die "the MTU must be a number from 68, not '$2'"
+  cur=$(<"$SYS_NET/$dev/mtu")
+  (($2 <= cur)) || die "tap-mtu only lowers an MTU: $dev has $cur, $2 is more"
+  mkdir -p "$TAP_MTU_DIR"
+  [[ -s $TAP_MTU_DIR/$dev ]] || echo "$cur" >"$TAP_MTU_DIR/$dev"
+  ip link set dev "$dev" mtu "$2"
+  echo "$dev: MTU $2 (was $(<"$TAP_MTU_DIR/$dev"))"
+}
+tap_mtu_restore() {                                   # tap_mtu_restore PORT_ID — idempotent
+  local dev f
+  dev=$(tap_of_port "$1") || exit 1             # (die in the substitution ends only that)
+  f=$TAP_MTU_DIR/$dev
+  if [[ ! -s $f ]]; then echo "$dev: not lowered, nothing to restore"; return 0; fi
+  if [[ ! -e $SYS_NET/$dev ]]; then rm -f "$f"; echo "$dev: gone (its VM was deleted), nothing to restore"; return 0; fi
+  lab_tap "$dev"
+  ip link set dev "$dev" mtu "$(<"$f")"
+  echo "$dev: MTU $(<"$f") restored"
+  rm -f "$f"
+}
+tap_mtu_status() {                                    # tap_mtu_status PORT_ID — fails while lowered
+  local dev
+  dev=$(tap_of_port "$1") || exit 1             # (die in the substitution ends only that)
+  lab_tap "$dev"
+  if [[ -s $TAP_MTU_DIR/$dev ]]; then echo "$dev: MTU $(<"$SYS_NET/$dev/mtu"), lowered (was $(<"$TAP_MTU_DIR/$dev"))"; return 1; fi
+  echo "$dev: MTU $(<"$SYS_NET/$dev/mtu")"
 }

@@ -14,7 +14,7 @@ line() {                                              # line NAME ok|BAD DETAIL
 agents_out=$(mktemp); trap 'rm -f "$agents_out"' EXIT
 if [[ -s $LAB_DIR/secrets.env ]]; then
   load_secrets
-  (ADMIN_PASS=$ADMIN_PASS KS_URL=http://$SVC_IP:5000 REGION=$REGION LAB_COMPUTES="${COMPUTES[*]}" \
+  (ADMIN_PASS=$ADMIN_PASS KS_URL=http://$SVC_IP:5000 REGION=$REGION LAB_COMPUTE_HOSTS="${COMPUTES[*]}" \
     "$PY" "$LAB_BIN/health.py" agents >"$agents_out" 2>&1; echo "rc=$?" >>"$agents_out") &
   agents_pid=$!
 else

@@ -67,11 +67,16 @@ as() { local u=$1; shift; su -s /bin/sh -c "$*" "$u"; }   # as USER 'command' (n
 "$LAB_BIN/install.sh"
 load_secrets
 export ADMIN_PASS SERVICE_PASS MEMBER_PASS
-export KS_URL=http://$SVC_IP:5000 VIP SVC_IP REGION LAB_COMPUTES="${COMPUTES[*]}"
+export KS_URL=http://$SVC_IP:5000 VIP SVC_IP REGION LAB_COMPUTE_HOSTS="${COMPUTES[*]}"
+# the number of compute hosts this lab runs, for every later status, ctl and down.sh (lib.sh: lab_computes)
+LAB_COMPUTES=${#COMPUTES[@]}
+export LAB_COMPUTES
+echo "$LAB_COMPUTES" >"$LAB_COMPUTES_FILE"
 
-# the test guest image builds on its own (first time ~1 min)
+# the test guest image builds on its own (first time ~1 min; ~1 s when its inputs are unchanged, so an image built
+# from older inputs, e.g. before the guest got iputils' ping, is rebuilt and then re-uploaded: resources.py compares md5)
 IMAGE=$LAB_DIR/image/cloudpulse-tiny.qcow2
-if [[ ! -s $IMAGE && -x $LAB_ROOT/fixtures/image/build.sh ]]; then bg image "$LAB_ROOT/fixtures/image/build.sh"; fi
+if [[ -x $LAB_ROOT/fixtures/image/build.sh ]]; then bg image "$LAB_ROOT/fixtures/image/build.sh"; fi
 # Ceph is independent of everything else: start it now
 if [[ -x $LAB_BIN/ceph.sh ]]; then bg ceph "$LAB_BIN/ceph.sh" up; fi
 # so is the one-node Pacemaker cluster (corosync + pacemakerd; only the operator check uses it)
@@ -281,7 +286,7 @@ if ! (retry 300 "agents and services up" agents_up); then
 fi
 as nova "nova-manage cell_v2 discover_hosts" >/dev/null 2>&1
 [[ ! -s $LAB_LOG/restarts.log ]] || say "restarted while coming up: $(cut -d' ' -f2 "$LAB_LOG/restarts.log" | sort -u | tr '\n' ' ')"
-say "all agents and services up (nova: conductor, scheduler, ${COMPUTES[*]}; neutron: 2 linuxbridge + dhcp, l3, metadata; cinder: 2)"
+say "all agents and services up (nova: conductor, scheduler, ${COMPUTES[*]}; neutron: ${#COMPUTES[@]} linuxbridge + dhcp, l3, metadata; cinder: 2)"
 
 # --- what the tests use ---------------------------------------------------------------------------------------
 if [[ -n ${BG[image]:-} ]]; then bgwait image || say "WARNING: fixtures/image/build.sh failed (log: $LAB_LOG/image.log)"; fi
