@@ -66,7 +66,7 @@ func (cc *compChecks) securityGroups() []check.Check {
 			if err := cc.sshFailed(h2); err != nil {
 				return "", err
 			}
-			return "", guestSSHBanner(ctx, h2.host, t.FixedIP, cc.window)
+			return "", guestTCPConnect(ctx, h2.host, t.FixedIP, "22", cc.window)
 		})},
 		check.Check{Name: "sg/" + h2.label + "→target/icmp", Details: withDetail(d2, "expect", "blocked"), Run: cc.guest(h2, func(ctx context.Context) error {
 			answered, err := guestOnce(ctx, h2.host, "icmp", t.FixedIP, cc.window)
@@ -105,16 +105,16 @@ func blockedVerdict(ctx context.Context, what string, answered bool, probeErr er
 }
 
 // guestOnceScript probes target once from inside a guest for window seconds:
-// icmp (iputils ping, stops at the first reply), tcp:<port> (busybox nc; a
-// banner or a refusal is an answer) or http (busybox wget). It prints what the
-// tool said and, last, "rc=<exit status>".
+// icmp (iputils ping, stops at the first reply), tcp:<port> (OpenBSD nc -z; a
+// refusal is an answer too) or http (busybox wget). It prints what the tool
+// said and, last, "rc=<exit status>".
 func guestOnceScript(kind, target string, window time.Duration) string {
 	w := max(1, int(window.Round(time.Second)/time.Second))
 	switch {
 	case kind == "icmp":
 		return fmt.Sprintf("out=$(ping -c 1 -w %d %s 2>&1); rc=$?; echo \"$out\" | tail -n 3; echo \"rc=$rc\"", w, target)
 	case strings.HasPrefix(kind, "tcp:"):
-		return fmt.Sprintf("(sleep %d) | timeout %d nc %s %s 2>&1 | head -c 64; echo; echo rc=0", w, w, target, strings.TrimPrefix(kind, "tcp:"))
+		return fmt.Sprintf("out=$(nc -v -z -w %d %s %s 2>&1); rc=$?; echo \"$out\" | tail -n 3; echo \"rc=$rc\"", w, target, strings.TrimPrefix(kind, "tcp:"))
 	default: // http
 		return fmt.Sprintf("out=$(timeout %d wget -q -O - http://%s/ 2>&1); rc=$?; echo \"$out\" | head -c 300; echo; echo \"rc=$rc\"", w, target)
 	}
@@ -142,11 +142,9 @@ func parseGuestOnce(kind, out string) (bool, error) {
 		return false, fmt.Errorf("ping exit status %s: %q", rc, excerpt(text))
 	case unreachable:
 		return false, fmt.Errorf("%q", excerpt(text))
-	case strings.Contains(low, "refused"), strings.Contains(text, "SSH-"), strings.Contains(text, "HTTP/"):
+	case rc == "0", strings.Contains(low, "refused"), strings.Contains(text, "HTTP/"):
 		return true, nil
-	case kind == "http" && rc == "0":
-		return true, nil
-	case text == "", kind == "http" && (rc == "143" || rc == "124"):
+	case strings.Contains(low, "timed out"), kind == "http" && (rc == "143" || rc == "124" || text == "" || text == "Terminated"):
 		return false, nil
 	}
 	return false, fmt.Errorf("guest probe said %q (exit status %s)", excerpt(text), rc)
@@ -161,23 +159,22 @@ func guestOnce(ctx context.Context, h probe.Host, kind, target string, window ti
 	return parseGuestOnce(kind, out)
 }
 
-// guestSSHBanner waits until target's ssh server greets h (the positive
-// control of h's blocked probes), each attempt a single-window probe.
-func guestSSHBanner(ctx context.Context, h probe.Host, target string, window time.Duration) error {
-	var last string
+// guestTCPConnect waits until a connection from h to target:port succeeds
+// (the positive control of h's blocked probes), each attempt a single-window
+// probe.
+func guestTCPConnect(ctx context.Context, h probe.Host, target, port string, window time.Duration) error {
 	err := probe.WaitFor(ctx, time.Second, func(ctx context.Context) (bool, error) {
-		out, err := probe.SSH(ctx, h, guestOnceScript("tcp:22", target, window))
+		out, err := probe.SSH(ctx, h, guestOnceScript("tcp:"+port, target, window))
 		if err != nil {
 			return false, err
 		}
-		last = excerpt(rcLine.ReplaceAllString(out, ""))
-		if strings.Contains(out, "SSH-") {
+		if m := rcLine.FindAllStringSubmatch(out, -1); len(m) > 0 && m[len(m)-1][1] == "0" {
 			return true, nil
 		}
-		return false, fmt.Errorf("no ssh banner from %s:22 in %s: %q", target, window, last)
+		return false, fmt.Errorf("nc -z %s %s: %q", target, port, excerpt(rcLine.ReplaceAllString(out, "")))
 	})
 	if err != nil {
-		return fmt.Errorf("tcp 22 from %s to %s: %w", h.Address, target, err)
+		return fmt.Errorf("tcp %s from %s to %s: %w", port, h.Address, target, err)
 	}
 	return nil
 }
