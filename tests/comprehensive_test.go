@@ -1,0 +1,149 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
+)
+
+// TestComprehensive answers "does every compute host work?": as admin
+// (CLOUDPULSE_ADMIN_CLOUD) one VM pinned to each enabled compute host that is
+// up, each reached by ping, ssh and http, each reaching its gateway, the
+// outside and the metadata service, the VMs reaching each other around a
+// ring with the network's full MTU, and the security groups allowing and
+// blocking what they should.
+//
+//	CLOUDPULSE_ADMIN_CLOUD=mycloud-admin go test -run 'Comprehensive$' -timeout 60m ./tests/...
+//
+// Variables: see scenario.EnvVars (CLOUDPULSE_HOSTS, CLOUDPULSE_NETWORK_MTU, ...).
+func TestComprehensive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: cloud tests skipped")
+	}
+	res, s := runComprehensive(t, adminCloud(t))
+	hosts, _ := s.Vars()["hosts"].([]string)
+	require.NotEmpty(t, hosts, "as admin every VM is pinned to a compute host")
+	passed := map[string]bool{}
+	for _, r := range res.Checks {
+		passed[r.Name] = r.Status() == check.Passed
+	}
+	for _, h := range hosts {
+		for _, c := range []string{"ping/", "ssh/", "http/", "gateway/", "external/", "metadata/"} {
+			assert.True(t, passed[c+h], "%s%s passed", c, h)
+		}
+	}
+}
+
+// TestComprehensiveMember runs the same scenario as the member user of
+// OS_CLOUD: without the admin role it cannot see or pin hosts, so it spreads
+// at least two VMs over the availability zones with anti-affinity and says
+// that host coverage was not possible (host-coverage, skipped).
+func TestComprehensiveMember(t *testing.T) {
+	res, _ := runComprehensive(t, cloudConfig(t))
+	var coverage *check.Result
+	for i, r := range res.Checks {
+		if r.Name == "host-coverage" {
+			coverage = &res.Checks[i]
+		}
+	}
+	require.NotNil(t, coverage, "host-coverage reported")
+	assert.Equal(t, check.Skipped, coverage.Status())
+	assert.Contains(t, coverage.Reason, "per-host coverage needs the admin role")
+	for _, name := range []string{"ping/vm-1", "ping/vm-2", "east-west/vm-1→vm-2", "mtu/vm-1→vm-2", "sg/runner→target/icmp", "sg/vm-2→target/icmp"} {
+		assert.Contains(t, checkNames(res.Checks), name)
+	}
+}
+
+func checkNames(rs []check.Result) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// runComprehensive runs the comprehensive scenario on cfg with the options
+// from the environment, lists every result as a subtest, logs the per-VM
+// report and how the wall time split, and requires a pass with nothing left.
+func runComprehensive(t *testing.T, cfg *cloud.Config) (scenario.Result, *scenario.Comprehensive) {
+	o, err := scenario.ComprehensiveFromEnv()
+	require.NoError(t, err)
+	o.Cloud = cfg
+	s, err := scenario.NewComprehensive(o)
+	require.NoError(t, err)
+	ctx := runContext(t, 30*time.Second)
+	c := connect(t, ctx, cfg)
+	tools, err := tf.FindTools()
+	require.NoError(t, err)
+
+	// hosts (or zones) found, everything missing listed at once, before anything exists
+	start := time.Now()
+	require.NoError(t, s.Precheck(ctx, c))
+	t.Logf("precheck %.1fs: fixture variables hosts=%v availability_zones=%v server_count=%v",
+		time.Since(start).Seconds(), s.Vars()["hosts"], s.Vars()["availability_zones"], s.Vars()["server_count"])
+
+	ws, err := scenario.Workspace(s)
+	require.NoError(t, err)
+	t.Logf("run %s on cloud %q, state in %s", s.RunID(), cfg.Name, ws.Root)
+	r := tf.NewTerratest(t, ws, tools, s.TerraformEnv())
+	res := scenario.Run(ctx, c, s, r, scenario.Hooks{Logf: t.Logf, OnResult: logResult(t)})
+
+	// one subtest per check; a disabled host and the member's host coverage may skip
+	reportResults(t, res.Checks, func(name string) bool {
+		return name == "host-coverage" || strings.HasPrefix(name, "boot/") || len(res.Failed()) > 0
+	})
+	if res.Err != nil && len(res.Console) > 0 {
+		ids := make([]string, 0, len(res.Console))
+		for id := range res.Console {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			t.Logf("console log of server %s (last lines):\n%s", id, res.Console[id])
+		}
+	}
+	byHost, err := json.MarshalIndent(scenario.ByHost(res), "", "  ")
+	require.NoError(t, err)
+	t.Logf("per VM:\n%s", byHost)
+	t.Logf("comprehensive run %s steps:\n%s", res.RunID, res.Timeline.Table())
+	t.Logf("%s", phaseSplit(res))
+	require.NoError(t, res.Err, fmt.Sprintf("comprehensive run %s", res.RunID))
+	assert.Empty(t, res.Leftovers, "resources tagged with the run id after destroy")
+	return res, s
+}
+
+// phaseSplit says how the wall time split: apply, the validations (first
+// check's start to last check's end) and destroy.
+func phaseSplit(res scenario.Result) string {
+	var apply, destroy time.Duration
+	var first, last time.Time
+	for _, st := range res.Timeline.Steps() {
+		switch {
+		case st.Name == "tofu apply":
+			apply += st.Duration
+		case st.Name == "tofu destroy":
+			destroy += st.Duration
+		case strings.HasPrefix(st.Name, "tofu ") || st.Name == "no leftovers":
+		default:
+			if first.IsZero() || st.Started.Before(first) {
+				first = st.Started
+			}
+			if end := st.Started.Add(st.Duration); end.After(last) {
+				last = end
+			}
+		}
+	}
+	return fmt.Sprintf("wall %.1fs: apply %.1fs, validations %.1fs, destroy %.1fs (%d checks)",
+		res.Wall.Seconds(), apply.Seconds(), last.Sub(first).Seconds(), destroy.Seconds(), len(res.Checks))
+}
