@@ -61,6 +61,7 @@ type Comprehensive struct {
 	// filled by Precheck
 	pinned    bool     // hosts are compute hosts (admin), not VMs spread by zone
 	hosts     []string // compute hosts to pin one VM to each
+	hostZone  string   // their availability zone (pinned as "<zone>:<host>")
 	zones     []string // availability zones (member)
 	servers   int      // host VMs when not pinned
 	preChecks []check.Result
@@ -206,6 +207,9 @@ func (s *Comprehensive) Vars() map[string]any {
 	}
 	if s.pinned {
 		v["hosts"] = s.hosts
+		if s.hostZone != "" {
+			v["host_availability_zone"] = s.hostZone
+		}
 		return v
 	}
 	if len(s.zones) > 0 {

@@ -96,6 +96,30 @@ func classifyHosts(svcs []services.Service, want []string, now time.Time) ([]str
 	return use, results, nil
 }
 
+// hostZone is the availability zone of the hosts: the fixture pins every VM
+// as "<zone>:<host>" with one zone.
+func hostZone(svcs []services.Service, hosts []string) (string, error) {
+	zoneOf := map[string]string{}
+	for _, s := range svcs {
+		zoneOf[s.Host] = s.Zone
+	}
+	var zones []string
+	for _, h := range hosts {
+		if z := zoneOf[h]; z != "" && !slices.Contains(zones, z) {
+			zones = append(zones, z)
+		}
+	}
+	switch len(zones) {
+	case 0:
+		return "", nil
+	case 1:
+		return zones[0], nil
+	}
+	slices.Sort(zones)
+	return "", fmt.Errorf("the hosts %v are in several availability zones (%s): the fixture pins through one zone; narrow CLOUDPULSE_HOSTS to the hosts of one zone and run once per zone",
+		hosts, strings.Join(zones, ", "))
+}
+
 func heartbeat(s services.Service, now time.Time) string {
 	var parts []string
 	if s.ForcedDown {

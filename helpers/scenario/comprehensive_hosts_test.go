@@ -160,6 +160,7 @@ func TestComprehensivePrecheckAsAdminPinsEveryUpHost(t *testing.T) {
 	s := newTestComprehensive(t, ComprehensiveOptions{})
 	require.NoError(t, s.Precheck(t.Context(), c))
 	assert.Equal(t, []string{"compute-1", "compute-2"}, s.Vars()["hosts"])
+	assert.Equal(t, "nova", s.Vars()["host_availability_zone"])
 	pre := s.PrecheckResults()
 	require.Len(t, pre, 2)
 	assert.Equal(t, "boot/compute-3", pre[0].Name)
@@ -213,6 +214,16 @@ func TestComprehensivePrecheckAsMemberSpreadsOverZones(t *testing.T) {
 	err = s.Precheck(t.Context(), c)
 	require.True(t, errors.As(err, &pe), "%v", err)
 	assert.Contains(t, pe.Missing, `covering the hosts [compute-1] (CLOUDPULSE_HOSTS) needs the admin role; "fake" has not`)
+}
+
+func TestHostZone(t *testing.T) {
+	a, b := svc("compute-1", "enabled", "up", ""), svc("compute-2", "enabled", "up", "")
+	b.Zone = "az-2"
+	z, err := hostZone([]services.Service{a, b}, []string{"compute-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "nova", z)
+	_, err = hostZone([]services.Service{a, b}, []string{"compute-1", "compute-2"})
+	require.EqualError(t, err, "the hosts [compute-1 compute-2] are in several availability zones (az-2, nova): the fixture pins through one zone; narrow CLOUDPULSE_HOSTS to the hosts of one zone and run once per zone")
 }
 
 func TestComprehensivePrecheckAdminServicesListFails(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 // spread by the server group policy, and host-coverage says per-host coverage
 // was not possible.
 func (s *Comprehensive) Precheck(ctx context.Context, c *cloud.Cloud) error {
-	s.pinned, s.hosts, s.zones, s.servers, s.preChecks = false, nil, nil, 0, nil
+	s.pinned, s.hosts, s.hostZone, s.zones, s.servers, s.preChecks = false, nil, "", nil, 0, nil
 	var missing []string
 	miss := func(format string, args ...any) { missing = append(missing, fmt.Sprintf(format, args...)) }
 	now := time.Now()
@@ -45,8 +45,10 @@ func (s *Comprehensive) Precheck(ctx context.Context, c *cloud.Cloud) error {
 				miss("%v", err)
 			} else if hosts, results, err := classifyHosts(svcs, s.o.Hosts, now); err != nil {
 				miss("%v", err)
+			} else if zone, err := hostZone(svcs, hosts); err != nil {
+				miss("%v", err)
 			} else {
-				s.pinned, s.hosts, s.preChecks = true, hosts, results
+				s.pinned, s.hosts, s.hostZone, s.preChecks = true, hosts, zone, results
 			}
 		} else if err == nil {
 			if zones, err := listZones(ctx, cc); err != nil {
