@@ -115,6 +115,19 @@ func TestComprehensiveSuiteOneHostVM(t *testing.T) {
 	assert.Equal(t, "only one host VM: no VM outside the group peer to probe the target from", reason)
 }
 
+func TestExternalSkipsWithoutATarget(t *testing.T) {
+	out := fakeOutputs(false, 2, 1450)
+	out["external_gateway_ip"] = ""
+	l, err := readLayout(out)
+	require.NoError(t, err)
+	cc := newCompChecks(ComprehensiveOptions{}, l)
+	ext := cc.fromGuest()[1]
+	require.Equal(t, "external/vm-1", ext.Name)
+	reason, skip := check.IsSkip(ext.Run(t.Context()))
+	require.True(t, skip)
+	assert.Equal(t, "no address outside the cloud to reach: the external network's subnets are not visible to this user; set CLOUDPULSE_EXTERNAL_PROBE", reason)
+}
+
 func TestReadLayoutRejectsBadOutputs(t *testing.T) {
 	out := fakeOutputs(true, 2, 1450)
 	out["servers"] = []any{map[string]any{"name": "x", "id": "i", "fixed_ip": "1", "floating_ip": "2", "role": "host"}}
