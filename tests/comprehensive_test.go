@@ -1,13 +1,17 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,7 +35,7 @@ func TestComprehensive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: cloud tests skipped")
 	}
-	res, s := runComprehensive(t, adminCloud(t))
+	res, s := runComprehensive(t, adminCloud(t), nil)
 	hosts, _ := s.Vars()["hosts"].([]string)
 	require.NotEmpty(t, hosts, "as admin every VM is pinned to a compute host")
 	passed := map[string]bool{}
@@ -49,8 +53,17 @@ func TestComprehensive(t *testing.T) {
 // OS_CLOUD: without the admin role it cannot see or pin hosts, so it spreads
 // at least two VMs over the availability zones with anti-affinity and says
 // that host coverage was not possible (host-coverage, skipped).
+//
+// A member may not see the external network's subnets: without
+// CLOUDPULSE_EXTERNAL_PROBE the outside address is then read through
+// CLOUDPULSE_ADMIN_CLOUD (the external subnet's gateway), if set.
 func TestComprehensiveMember(t *testing.T) {
-	res, _ := runComprehensive(t, cloudConfig(t))
+	res, _ := runComprehensive(t, cloudConfig(t), func(o *scenario.ComprehensiveOptions) {
+		o.Hosts = nil
+		if o.ExternalProbe == "" && os.Getenv("CLOUDPULSE_ADMIN_CLOUD") != "" {
+			o.ExternalProbe = externalGateway(t, adminCloud(t), o.ExternalNetwork)
+		}
+	})
 	var coverage *check.Result
 	for i, r := range res.Checks {
 		if r.Name == "host-coverage" {
@@ -76,10 +89,13 @@ func checkNames(rs []check.Result) []string {
 // runComprehensive runs the comprehensive scenario on cfg with the options
 // from the environment, lists every result as a subtest, logs the per-VM
 // report and how the wall time split, and requires a pass with nothing left.
-func runComprehensive(t *testing.T, cfg *cloud.Config) (scenario.Result, *scenario.Comprehensive) {
+func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.ComprehensiveOptions)) (scenario.Result, *scenario.Comprehensive) {
 	o, err := scenario.ComprehensiveFromEnv()
 	require.NoError(t, err)
 	o.Cloud = cfg
+	if adjust != nil {
+		adjust(&o)
+	}
 	s, err := scenario.NewComprehensive(o)
 	require.NoError(t, err)
 	ctx := runContext(t, 30*time.Second)
@@ -121,6 +137,37 @@ func runComprehensive(t *testing.T, cfg *cloud.Config) (scenario.Result, *scenar
 	require.NoError(t, res.Err, fmt.Sprintf("comprehensive run %s", res.RunID))
 	assert.Empty(t, res.Leftovers, "resources tagged with the run id after destroy")
 	return res, s
+}
+
+// externalGateway is the gateway of the external network's first subnet that
+// has one, read with cfg's credentials (default network: public).
+func externalGateway(t *testing.T, cfg *cloud.Config, network string) string {
+	t.Helper()
+	if network == "" {
+		network = "public"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	c := connect(t, ctx, cfg)
+	nc, err := c.Network()
+	require.NoError(t, err)
+	pages, err := networks.List(nc, networks.ListOpts{Name: network}).AllPages(ctx)
+	require.NoError(t, err)
+	nets, err := networks.ExtractNetworks(pages)
+	require.NoError(t, err)
+	require.Len(t, nets, 1, "external network %q", network)
+	pages, err = subnets.List(nc, subnets.ListOpts{NetworkID: nets[0].ID, IPVersion: 4}).AllPages(ctx)
+	require.NoError(t, err)
+	subs, err := subnets.ExtractSubnets(pages)
+	require.NoError(t, err)
+	for _, s := range subs {
+		if s.GatewayIP != "" {
+			t.Logf("outside address for the member: %s (gateway of %s's subnet %s)", s.GatewayIP, network, s.Name)
+			return s.GatewayIP
+		}
+	}
+	t.Fatalf("no subnet of %s has a gateway: set CLOUDPULSE_EXTERNAL_PROBE", network)
+	return ""
 }
 
 // phaseSplit says how the wall time split: apply, the validations (first
