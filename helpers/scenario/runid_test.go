@@ -77,21 +77,27 @@ func TestNewRunIDIsValid(t *testing.T) {
 	assert.True(t, Owns(id, nil, NamePrefix(id)+"net"))
 }
 
-// The prefix cleanup trusts is the one the fixture gives: fixtures/functional
-// names everything "${local.prefix}-…" with local.prefix = "cp-${var.run_id}".
+// The prefix cleanup trusts is the one the fixtures give: fixtures/functional and
+// fixtures/comprehensive name everything "${local.prefix}-…" with
+// local.prefix = "cp-${var.run_id}".
 func TestNamePrefixIsTheFixtures(t *testing.T) {
-	main, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "functional", "main.tf"))
-	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^\s*prefix\s*=\s*"([^"]*)"`).FindSubmatch(main)
-	require.NotNil(t, m, "local.prefix in fixtures/functional/main.tf")
-	id := "cp12021042-0a1b2c3d"
-	tfPrefix := regexp.MustCompile(`\$\{var\.run_id\}`).ReplaceAllString(string(m[1]), id)
-	assert.Equal(t, ProjectName(id), tfPrefix)
-	assert.Equal(t, NamePrefix(id), tfPrefix+"-")
-	// every name in the fixture and the modules it calls starts with the prefix and a dash
-	names := regexp.MustCompile(`(?m)^\s*(name|name_prefix)\s*=\s*"\$\{local\.prefix\}(.?)`).FindAllSubmatch(main, -1)
-	require.NotEmpty(t, names)
-	for _, n := range names {
-		assert.Equal(t, "-", string(n[2]), "a name in fixtures/functional/main.tf does not continue the prefix with a dash: %s", n[0])
+	for _, fixture := range []string{"functional", "comprehensive"} {
+		t.Run(fixture, func(t *testing.T) {
+			main, err := os.ReadFile(filepath.Join("..", "..", "fixtures", fixture, "main.tf"))
+			require.NoError(t, err)
+			m := regexp.MustCompile(`(?m)^\s*prefix\s*=\s*"([^"]*)"`).FindSubmatch(main)
+			require.NotNil(t, m, "local.prefix in fixtures/%s/main.tf", fixture)
+			id := "cp12021042-0a1b2c3d"
+			tfPrefix := regexp.MustCompile(`\$\{var\.run_id\}`).ReplaceAllString(string(m[1]), id)
+			assert.Equal(t, ProjectName(id), tfPrefix)
+			assert.Equal(t, NamePrefix(id), tfPrefix+"-")
+			// every name in the fixture and the modules it calls starts with the prefix and a dash
+			// (names = ["…"]: the instance module's explicit server names)
+			names := regexp.MustCompile(`(?m)^\s*(name|name_prefix|names)\s*=\s*\[?\s*"\$\{local\.prefix\}(.?)`).FindAllSubmatch(main, -1)
+			require.NotEmpty(t, names)
+			for _, n := range names {
+				assert.Equal(t, "-", string(n[2]), "a name in fixtures/%s/main.tf does not continue the prefix with a dash: %s", fixture, n[0])
+			}
+		})
 	}
 }

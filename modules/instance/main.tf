@@ -2,13 +2,18 @@ locals {
   run_tag = "cloudpulse-run=${var.run_id}"
   tags    = distinct(concat([local.run_tag], var.tags))
 
-  server_names = [for i in range(var.server_count) : format("%s-%d", var.name_prefix, i + 1)]
+  server_names = length(var.names) > 0 ? var.names : [for i in range(var.server_count) : format("%s-%d", var.name_prefix, i + 1)]
 
-  # Server name => its index and, when pinning, the host it is forced onto.
+  # Server name => its index, the host it is forced onto when pinning, the zone it asks for (the forced-host form's
+  # zone when pinned, else availability_zones round robin, else availability_zone) and its extra security groups.
   servers = {
     for i, name in local.server_names : name => {
       index = i
       host  = length(var.hosts) > 0 ? var.hosts[i % length(var.hosts)] : null
+      zone = length(var.hosts) > 0 ? var.host_availability_zone : (
+        length(var.availability_zones) > 0 ? var.availability_zones[i % length(var.availability_zones)] : var.availability_zone
+      )
+      security_group_ids = concat(var.security_group_ids, lookup(var.extra_security_group_ids, tostring(i), []))
     }
   }
 
@@ -36,7 +41,7 @@ resource "openstack_networking_port_v2" "this" {
   name               = "${each.key}-port"
   network_id         = var.network_id
   admin_state_up     = true
-  security_group_ids = var.security_group_ids
+  security_group_ids = each.value.security_group_ids
   tags               = local.tags
 
   fixed_ip {
@@ -56,7 +61,7 @@ resource "openstack_compute_instance_v2" "this" {
   tags         = local.tags
   metadata     = merge(var.metadata, { "cloudpulse-run" = var.run_id })
 
-  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : var.availability_zone
+  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : each.value.zone
 
   network {
     port = openstack_networking_port_v2.this[each.key].id
@@ -83,7 +88,7 @@ resource "openstack_compute_instance_v2" "after_first" {
   tags         = local.tags
   metadata     = merge(var.metadata, { "cloudpulse-run" = var.run_id })
 
-  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : var.availability_zone
+  availability_zone = each.value.host != null ? "${var.host_availability_zone}:${each.value.host}" : each.value.zone
 
   network {
     port = openstack_networking_port_v2.this[each.key].id

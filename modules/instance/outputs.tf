@@ -28,6 +28,11 @@ output "requested_hosts" {
   value       = [for n in local.server_names : local.servers[n].host]
 }
 
+output "requested_availability_zones" {
+  description = "Availability zone each server asked for, in index order: host_availability_zone when pinned, else from availability_zones or availability_zone; null entries when none."
+  value       = [for n in local.server_names : local.servers[n].zone]
+}
+
 output "hypervisor_hostnames" {
   description = "Hypervisor hostname Nova reports for each server (OS-EXT-SRV-ATTR:hypervisor_hostname), in index order. Empty strings unless the caller has the admin role."
   value       = [for n in local.server_names : local.instances[n].hypervisor_hostname]
@@ -39,7 +44,7 @@ output "server_group_id" {
 }
 
 output "servers" {
-  description = "Everything about each server, keyed by server name: id, index, port_id, fixed_ip, floating_ip (null without a pool), requested_host, hypervisor_hostname."
+  description = "Everything about each server, keyed by server name: id, index, port_id, fixed_ip, floating_ip (null without a pool), requested_host, availability_zone (requested; null when none), security_group_ids, hypervisor_hostname."
   value = {
     for n, s in local.servers : n => {
       id                  = local.instances[n].id
@@ -48,6 +53,8 @@ output "servers" {
       fixed_ip            = openstack_networking_port_v2.this[n].all_fixed_ips[0]
       floating_ip         = var.floating_ip_pool != null ? openstack_networking_floatingip_v2.this[n].address : null
       requested_host      = s.host
+      availability_zone   = s.zone
+      security_group_ids  = s.security_group_ids
       hypervisor_hostname = local.instances[n].hypervisor_hostname
     }
   }

@@ -8,8 +8,19 @@ variable "name_prefix" {
   }
 }
 
+variable "names" {
+  description = "Names of the servers, in index order; they replace <name_prefix>-1..N and server_count. Empty: <name_prefix>-1 .. <name_prefix>-<server_count>."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.names) <= 100 && length(distinct(var.names)) == length(var.names) && alltrue([for n in var.names : can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,52}$", n))])
+    error_message = "names must be at most 100 distinct names of 1-53 characters of letters, digits, '.', '_' or '-', starting with a letter or digit."
+  }
+}
+
 variable "server_count" {
-  description = "How many servers to create."
+  description = "How many servers to create (ignored when names is given)."
   type        = number
   default     = 1
 
@@ -86,6 +97,17 @@ variable "security_group_ids" {
   default     = []
 }
 
+variable "extra_security_group_ids" {
+  description = "More security groups for some servers' ports, keyed by server index (\"0\" is server 1), added to security_group_ids."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.extra_security_group_ids) : can(regex("^(0|[1-9][0-9]*)$", k))])
+    error_message = "extra_security_group_ids must be keyed by server index: \"0\", \"1\", ..."
+  }
+}
+
 variable "floating_ip_pool" {
   description = "Name of the external network to take floating IPs from, one per server. Null: no floating IPs."
   type        = string
@@ -119,9 +141,20 @@ variable "host_availability_zone" {
 }
 
 variable "availability_zone" {
-  description = "Availability zone for servers when hosts is empty. Null: Nova's default."
+  description = "Availability zone for servers when hosts and availability_zones are empty. Null: Nova's default."
   type        = string
   default     = null
+}
+
+variable "availability_zones" {
+  description = "Availability zones to spread servers over when hosts is empty: server i asks for availability_zones[i % n]. Empty: availability_zone."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for z in var.availability_zones : length(z) > 0 && !strcontains(z, ":")])
+    error_message = "availability_zones must be non-empty zone names without ':'."
+  }
 }
 
 variable "server_group_policy" {
