@@ -129,6 +129,11 @@ func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Com
 			t.Logf("console log of server %s (last lines):\n%s", id, res.Console[id])
 		}
 	}
+	for _, r := range res.Checks {
+		if v, ok := r.Details["path_mtu"]; ok {
+			t.Logf("%s: path MTU %s, network MTU %s", r.Name, v, r.Details["network_mtu"])
+		}
+	}
 	byHost, err := json.MarshalIndent(scenario.ByHost(res), "", "  ")
 	require.NoError(t, err)
 	t.Logf("per VM:\n%s", byHost)
