@@ -20,12 +20,17 @@ import (
 
 // PrecheckError lists every missing prerequisite at once.
 type PrecheckError struct {
-	Cloud   string
-	Missing []string
+	Cloud    string
+	Scenario string // default "functional"
+	Missing  []string
 }
 
 func (e *PrecheckError) Error() string {
-	return fmt.Sprintf("cloud %q is not ready for the functional scenario (nothing was created): %s", e.Cloud, strings.Join(e.Missing, "; "))
+	name := e.Scenario
+	if name == "" {
+		name = "functional"
+	}
+	return fmt.Sprintf("cloud %q is not ready for the %s scenario (nothing was created): %s", e.Cloud, name, strings.Join(e.Missing, "; "))
 }
 
 // Precheck verifies, before anything is created, that the image (unless one is
