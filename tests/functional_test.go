@@ -84,8 +84,8 @@ func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Functi
 
 	res := f.Run(ctx, c, r, scenario.Hooks{
 		OnResult: logResult(t),
-		Logf:  t.Logf,
-		Extra: extra,
+		Logf:     t.Logf,
+		Extra:    extra,
 	})
 
 	// one subtest per check (a JUnit case each); "not run" skips only follow a failure

@@ -18,13 +18,13 @@ const (
 // Result is what a Runner returns for one Check.
 type Result struct {
 	Name      string
-	OK        bool          // true only when the check passed
-	Skipped   bool          // the check returned a Skip error
-	Reason    string        // why it was skipped
-	Err       error         // the check's error (nil when passed or skipped)
-	Error     string        // Err's message, kept for JSON round trips
-	StartedAt time.Time     // when the Runner started the check
-	Duration  time.Duration // how long the check ran (up to its deadline)
+	OK        bool              // true only when the check passed
+	Skipped   bool              // the check returned a Skip error
+	Reason    string            // why it was skipped
+	Err       error             // the check's error (nil when passed or skipped)
+	Error     string            // Err's message, kept for JSON round trips
+	StartedAt time.Time         // when the Runner started the check
+	Duration  time.Duration     // how long the check ran (up to its deadline)
 	Details   map[string]string // what the check was about and found: addresses, run id, sizes
 }
 
@@ -53,14 +53,14 @@ func (r Result) Detail() string {
 }
 
 type resultJSON struct {
-	Name            string    `json:"name"`
-	Status          Status    `json:"status"`
-	OK              bool      `json:"ok"`
-	Skipped         bool      `json:"skipped,omitempty"`
-	Reason          string    `json:"reason,omitempty"`
-	Error           string    `json:"error,omitempty"`
-	StartedAt       time.Time `json:"started_at"`
-	DurationSeconds float64   `json:"duration_seconds"`
+	Name            string            `json:"name"`
+	Status          Status            `json:"status"`
+	OK              bool              `json:"ok"`
+	Skipped         bool              `json:"skipped,omitempty"`
+	Reason          string            `json:"reason,omitempty"`
+	Error           string            `json:"error,omitempty"`
+	StartedAt       time.Time         `json:"started_at"`
+	DurationSeconds float64           `json:"duration_seconds"`
 	Details         map[string]string `json:"details,omitempty"`
 }
 
