@@ -26,7 +26,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}{
 		"no command":      {nil, "cpulse: no command given"},
 		"unknown command": {[]string{"frobnicate"}, `cpulse: unknown command "frobnicate"`},
-		"no family":       {[]string{"check"}, `cpulse: check what? want one of endpoint, operator, functional, all, got ""`},
+		"no family":       {[]string{"check"}, `cpulse: check what? want one of endpoint, operator, functional, comprehensive, all, got ""`},
 		"bad family":      {[]string{"check", "everything"}, `got "everything"`},
 		"bad flag":        {[]string{"check", "endpoint", "--bogus"}, "flag provided but not defined: -bogus"},
 	} {
