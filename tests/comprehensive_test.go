@@ -35,7 +35,12 @@ func TestComprehensive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: cloud tests skipped")
 	}
-	res, s := runComprehensive(t, adminCloud(t), nil)
+	var faults []string
+	res, s := runComprehensive(t, adminCloud(t), nil, scenario.Hooks{AfterChecks: func(ctx context.Context, out tf.Outputs, rerun func(context.Context, ...string) []check.Result) {
+		// a subtest: a failed require ends it (its cleanups undo the faults), not the run, so destroy and the leftover check still follow
+		t.Run("faults", func(t *testing.T) { faults = injectComprehensiveFaults(t, ctx, out, rerun) })
+	}})
+	t.Logf("faults proven on the same apply: %v", faults)
 	hosts, _ := s.Vars()["hosts"].([]string)
 	require.NotEmpty(t, hosts, "as admin every VM is pinned to a compute host")
 	passed := map[string]bool{}
@@ -63,7 +68,7 @@ func TestComprehensiveMember(t *testing.T) {
 		if o.ExternalProbe == "" && os.Getenv("CLOUDPULSE_ADMIN_CLOUD") != "" {
 			o.ExternalProbe = externalGateway(t, adminCloud(t), o.ExternalNetwork)
 		}
-	})
+	}, scenario.Hooks{})
 	var coverage *check.Result
 	for i, r := range res.Checks {
 		if r.Name == "host-coverage" {
@@ -89,7 +94,19 @@ func checkNames(rs []check.Result) []string {
 // runComprehensive runs the comprehensive scenario on cfg with the options
 // from the environment, lists every result as a subtest, logs the per-VM
 // report and how the wall time split, and requires a pass with nothing left.
-func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.ComprehensiveOptions)) (scenario.Result, *scenario.Comprehensive) {
+func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.ComprehensiveOptions), h scenario.Hooks) (scenario.Result, *scenario.Comprehensive) {
+	res, s := runComprehensiveOnly(t, cfg, adjust, h)
+	// one subtest per check; a disabled host and the member's host coverage may skip
+	reportResults(t, res.Checks, func(name string) bool {
+		return name == "host-coverage" || strings.HasPrefix(name, "boot/") || len(res.Failed()) > 0
+	})
+	require.NoError(t, res.Err, fmt.Sprintf("comprehensive run %s", res.RunID))
+	return res, s
+}
+
+// runComprehensiveOnly is runComprehensive without requiring a pass (a fault
+// test expects a failure); the leftover check still applies.
+func runComprehensiveOnly(t *testing.T, cfg *cloud.Config, adjust func(*scenario.ComprehensiveOptions), h scenario.Hooks) (scenario.Result, *scenario.Comprehensive) {
 	o, err := scenario.ComprehensiveFromEnv()
 	require.NoError(t, err)
 	o.Cloud = cfg
@@ -113,12 +130,9 @@ func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Com
 	require.NoError(t, err)
 	t.Logf("run %s on cloud %q, state in %s", s.RunID(), cfg.Name, ws.Root)
 	r := tf.NewTerratest(t, ws, tools, s.TerraformEnv())
-	res := scenario.Run(ctx, c, s, r, scenario.Hooks{Logf: t.Logf, OnResult: logResult(t)})
+	h.Logf, h.OnResult = t.Logf, logResult(t)
+	res := scenario.Run(ctx, c, s, r, h)
 
-	// one subtest per check; a disabled host and the member's host coverage may skip
-	reportResults(t, res.Checks, func(name string) bool {
-		return name == "host-coverage" || strings.HasPrefix(name, "boot/") || len(res.Failed()) > 0
-	})
 	if res.Err != nil && len(res.Console) > 0 {
 		ids := make([]string, 0, len(res.Console))
 		for id := range res.Console {
@@ -139,7 +153,6 @@ func runComprehensive(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Com
 	t.Logf("per VM:\n%s", byHost)
 	t.Logf("comprehensive run %s steps:\n%s", res.RunID, res.Timeline.Table())
 	t.Logf("%s", phaseSplit(res))
-	require.NoError(t, res.Err, fmt.Sprintf("comprehensive run %s", res.RunID))
 	assert.Empty(t, res.Leftovers, "resources tagged with the run id after destroy")
 	return res, s
 }

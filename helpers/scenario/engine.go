@@ -83,11 +83,12 @@ type Hooks struct {
 	OnResult func(check.Result)
 	// Extra adds checks of the caller's as a first stage (stop on failure).
 	Extra func(out tf.Outputs) []check.Check
-	// AfterChecks runs once the suite has run, before destroy: a fault test
-	// breaks something in the live system and calls rerun to run the suite's
+	// AfterChecks runs once the suite has run, before destroy, with the
+	// fixture's outputs: a fault test breaks something in the live system
+	// (out names it) and calls rerun to run the suite's
 	// checks again (only those whose names start with one of prefixes; all
 	// without prefixes) on the same apply. Rerun results are not the run's.
-	AfterChecks func(ctx context.Context, rerun func(ctx context.Context, prefixes ...string) []check.Result)
+	AfterChecks func(ctx context.Context, out tf.Outputs, rerun func(ctx context.Context, prefixes ...string) []check.Result)
 }
 
 // Result is what a run measured.
@@ -183,7 +184,7 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 		results := runStages(ctx, suite.Stages, s.Timeouts().Validate, res.Timeline, h.OnResult)
 		res.Checks = append(res.Checks, results...)
 		if h.AfterChecks != nil {
-			h.AfterChecks(ctx, func(ctx context.Context, prefixes ...string) []check.Result {
+			h.AfterChecks(ctx, out, func(ctx context.Context, prefixes ...string) []check.Result {
 				return runStages(ctx, only(suite.Stages, prefixes), s.Timeouts().Validate, &report.Timeline{}, nil)
 			})
 		}
