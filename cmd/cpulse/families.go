@@ -37,5 +37,5 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float6
 
 func scenarioSummary(r scenario.Result, cloudName string) report.Summary {
 	return report.Summary{Name: r.Scenario, RunID: r.RunID, Cloud: cloudName, Started: time.Now().Add(-r.Wall),
-		Seconds: r.Wall.Seconds(), OK: r.Err == nil, Steps: r.Timeline.Steps(), Overhead: &r.Overhead, Checks: r.Checks}
+		Seconds: r.Wall.Seconds(), OK: r.Err == nil, Steps: r.Timeline.Steps(), Overhead: &r.Overhead, Checks: r.Checks, Hosts: scenario.ByHost(r)}
 }
