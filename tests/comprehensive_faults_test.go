@@ -102,6 +102,7 @@ func injectComprehensiveFaults(t *testing.T, ctx context.Context, out tf.Outputs
 	got = byName(rerun(ctx, "mtu/", "jumbo/"))
 	pair := fmt.Sprintf("mtu/%s→%s", hosts[0].RequestedHost, victim.RequestedHost)
 	requireFailed(t, got, pair, "largest DF packet 1400 bytes")
+	found := got[pair].Error
 	if j, ok := got[fmt.Sprintf("jumbo/%s→%s", hosts[0].RequestedHost, victim.RequestedHost)]; ok {
 		assert.Equal(t, check.Failed, j.Status(), "jumbo towards the lowered tap")
 	}
@@ -109,7 +110,7 @@ func injectComprehensiveFaults(t *testing.T, ctx context.Context, out tf.Outputs
 	// and the path is whole again
 	got = byName(rerun(ctx, pair))
 	assert.Equal(t, check.Passed, got[pair].Status(), "%s after the undo: %s", pair, got[pair].Detail())
-	return append(proven, fmt.Sprintf("mtu: tap of %s lowered to 1400 → %s failed: %s", victim.RequestedHost, pair, firstLineOf(got[pair].Detail())))
+	return append(proven, fmt.Sprintf("mtu: tap of %s lowered to 1400 → %s failed: %s", victim.RequestedHost, pair, firstLineOf(found)))
 }
 
 func byName(rs []check.Result) map[string]check.Result {
