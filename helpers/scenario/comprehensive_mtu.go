@@ -12,8 +12,10 @@ import (
 // The path MTU is searched inside the guest, in one ssh call: a binary search
 // over ping's payload size with the don't-fragment bit (iputils ping -M do),
 // from the IPv4 minimum (548 bytes of payload + 28 of headers = 576) to the
-// network's mtu, each size tried twice so that one lost packet does not count
-// as too big. It prints one line the Go side parses.
+// network's mtu. A size counts as too big only after three tries waiting 1, 2
+// and 3 s for the reply: a lost packet or a guest slowed by a busy host does
+// not shrink the path MTU found (a healthy path passes at the first try of
+// the full size, so the search costs one ping). It prints one line the Go side parses.
 const mtuHeaders = 28 // IPv4 20 + ICMP 8
 
 // mtuScript searches the largest DF ping payload from the guest to target,
@@ -21,7 +23,7 @@ const mtuHeaders = 28 // IPv4 20 + ICMP 8
 // or "none <payload> <ping's output>" when even the smallest did not pass.
 func mtuScript(target string, mtu int) string {
 	return fmt.Sprintf(`T=%s; lo=%d; hi=%d
-try() { ping -M do -c 1 -W 1 -s "$1" "$T" >/dev/null 2>&1 || ping -M do -c 1 -W 1 -s "$1" "$T" >/dev/null 2>&1; }
+try() { for w in 1 2 3; do ping -M do -c 1 -W $w -s "$1" "$T" >/dev/null 2>&1 && return 0; done; return 1; }
 if ! try $lo; then echo "none $lo $(ping -M do -c 1 -W 1 -s $lo $T 2>&1 | tail -n 2 | tr '\n' ' ')"; exit 0; fi
 if try $hi; then echo "largest $hi"; exit 0; fi
 while [ $((hi - lo)) -gt 1 ]; do mid=$(((lo + hi) / 2)); if try $mid; then lo=$mid; else hi=$mid; fi; done
@@ -70,8 +72,8 @@ func mtuVerdict(pair string, found, networkMTU int) error {
 	return nil
 }
 
-// jumboScript sends one DF ping of the network's full mtu (tried twice).
+// jumboScript sends one DF ping of the network's full mtu (tried three times, waiting 1, 2, 3 s).
 func jumboScript(target string, mtu int) string {
 	s := mtu - mtuHeaders
-	return fmt.Sprintf("ping -M do -c 1 -W 1 -s %d %s >/dev/null 2>&1 || ping -M do -c 1 -W 2 -s %d %s 2>&1", s, target, s, target)
+	return fmt.Sprintf("ping -M do -c 1 -W 1 -s %d %s >/dev/null 2>&1 || ping -M do -c 1 -W 2 -s %d %s >/dev/null 2>&1 || ping -M do -c 1 -W 3 -s %d %s 2>&1", s, target, s, target, s, target)
 }
