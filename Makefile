@@ -98,7 +98,7 @@ bench: tools lab-up
 
 ## bench-scale: the comprehensive scenario as lab-admin on 1, 2, … compute hosts: wall, apply, validations, destroy, the slowest VM's critical path and the harness's serial time per N (a third host: LAB_COMPUTES=3 make lab-up)
 bench-scale: tools lab-up
-	$(LAB_ENV) OS_CLOUD=lab-admin go test -count=1 -run '^$$' -bench ComprehensiveScale -benchtime 1x -timeout 60m ./tests/
+	$(LAB_ENV) OS_CLOUD=lab-admin go test -count=1 -v -run '^$$' -bench ComprehensiveScale -benchtime 1x -timeout 60m ./tests/
 
 ## image-test: boot the test guest under qemu in a private network namespace: ping, ssh, http, hot-plug, ACPI
 image-test:

@@ -32,11 +32,11 @@ const scaleRunTimeout = 18 * time.Minute
 // longest check; see scenario.CriticalPath), boot-s (that VM's boot) and
 // serial-s = wall − critical − destroy, the time the harness and the run's
 // shared steps add, which must not grow with N (VM boots slow down with N on
-// a small machine; that is in critical-s). A table of every N is logged at
-// the end.
+// a small machine; that is in critical-s). A table of every N is printed at
+// the end; each run logs its split and each VM's path (-v: its progress too).
 //
 //	make bench-scale   # the lab: N = 1, 2; `LAB_COMPUTES=3 make lab-up` first for a third host
-//	CLOUDPULSE_ADMIN_CLOUD=mycloud-admin go test -run '^$' -bench ComprehensiveScale -benchtime 1x -timeout 60m ./tests/
+//	CLOUDPULSE_ADMIN_CLOUD=mycloud-admin go test -v -run '^$' -bench ComprehensiveScale -benchtime 1x -timeout 60m ./tests/
 //
 // Each N is one run of at most 18 minutes; -bench 'ComprehensiveScale/hosts=2$'
 // runs one N only (give -timeout 20m per N run).
@@ -76,7 +76,8 @@ func BenchmarkComprehensiveScale(b *testing.B) {
 			break // a failed run measures nothing; more hosts would fail the same way
 		}
 	}
-	b.Logf("comprehensive scale (seconds):\n%s", scaleTable(rows))
+	// printed, not logged: go test drops a parent benchmark's log without -v
+	fmt.Printf("comprehensive scale (seconds):\n%s", scaleTable(rows))
 }
 
 type scaleRow struct {
@@ -123,7 +124,13 @@ func scaleRun(b *testing.B, cfg *cloud.Config, hosts []string) scenario.TimeSpli
 	tools, err := tf.FindTools()
 	require.NoError(b, err)
 	b.Logf("run %s pinned to %s, state in %s", s.RunID(), strings.Join(hosts, ", "), ws.Root)
-	res := scenario.Run(ctx, c, s, tf.NewTerratest(b, ws, tools, s.TerraformEnv()), scenario.Hooks{Logf: b.Logf})
+	// Without -v go test keeps a benchmark's first 10 log lines only: the
+	// run's progress then stays out, so that its split below is kept.
+	h := scenario.Hooks{}
+	if testing.Verbose() {
+		h.Logf = b.Logf
+	}
+	res := scenario.Run(ctx, c, s, tf.NewTerratest(b, ws, tools, s.TerraformEnv()), h)
 
 	sp := scenario.CriticalPath(res)
 	b.Logf("run %s: %s", res.RunID, sp)
