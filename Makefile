@@ -22,7 +22,7 @@ LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 CLOUD_TEST_TIMEOUT ?= 45m
 
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
-        cloud-test bench check clean clean-cloud
+        cloud-test bench bench-scale check clean clean-cloud
 
 all: build
 
@@ -95,6 +95,10 @@ cloud-test: tools lab-up
 bench: tools lab-up
 	$(LAB_ENV) go test -count=1 -run '^$$' -bench EndpointSet -benchtime 30x ./tests/
 	$(LAB_ENV) OS_CLOUD=lab-admin go test -count=1 -run '^$$' -bench EndpointSet -benchtime 30x ./tests/
+
+## bench-scale: the comprehensive scenario as lab-admin on 1, 2, … compute hosts: wall, apply, validations, destroy, the slowest VM's critical path and the harness's serial time per N (a third host: LAB_COMPUTES=3 make lab-up)
+bench-scale: tools lab-up
+	$(LAB_ENV) OS_CLOUD=lab-admin go test -count=1 -v -run '^$$' -bench ComprehensiveScale -benchtime 1x -timeout 60m ./tests/
 
 ## image-test: boot the test guest under qemu in a private network namespace: ping, ssh, http, hot-plug, ACPI
 image-test:

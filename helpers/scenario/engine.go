@@ -97,6 +97,7 @@ type Result struct {
 	RunID     string
 	Err       error
 	Checks    []check.Result // every check's verdict: precheck verdicts, then the suite's, in order
+	Stages    []StageRun     // the suite's stages as they ran, one after another
 	Timeline  *report.Timeline
 	Leftovers []string // resources still tagged with the run id after destroy
 	Console   map[string]string
@@ -104,6 +105,15 @@ type Result struct {
 	HostKeys  []probe.HostKeyPin // how each server's ssh host key was checked: from its console, or on first use
 	Wall      time.Duration
 	Overhead  report.Overhead
+}
+
+// StageRun is one stage of a run's suite: when it ran and which of the run's
+// results (Result.Checks[First:End]) are its checks.
+type StageRun struct {
+	Name       string
+	Started    time.Time
+	Duration   time.Duration
+	First, End int
 }
 
 // PrecheckResults is implemented by a scenario whose Precheck found verdicts
@@ -181,7 +191,11 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 				suite.Stages = append([]Stage{{Name: "extra", Checks: extra, Concurrency: 1, StopOnFailure: true}}, suite.Stages...)
 			}
 		}
-		results := runStages(ctx, suite.Stages, s.Timeouts().Validate, res.Timeline, h.OnResult)
+		results, stages := runSuite(ctx, suite.Stages, s.Timeouts().Validate, res.Timeline, h.OnResult)
+		for _, st := range stages {
+			st.First, st.End = st.First+len(res.Checks), st.End+len(res.Checks)
+			res.Stages = append(res.Stages, st)
+		}
 		res.Checks = append(res.Checks, results...)
 		if h.AfterChecks != nil {
 			h.AfterChecks(ctx, out, func(ctx context.Context, prefixes ...string) []check.Result {
@@ -248,9 +262,24 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 // runStages runs the stages in order, each through a check.Runner, and times
 // each check on tl.
 func runStages(ctx context.Context, stages []Stage, timeout time.Duration, tl *report.Timeline, onResult func(check.Result)) []check.Result {
+	all, _ := runSuite(ctx, stages, timeout, tl, onResult)
+	return all
+}
+
+// runSuite is runStages that also says when each stage ran and which results
+// are its (StageRun, relative to the results returned).
+func runSuite(ctx context.Context, stages []Stage, timeout time.Duration, tl *report.Timeline, onResult func(check.Result)) ([]check.Result, []StageRun) {
 	var all []check.Result
+	var runs []StageRun
+	endRun := func() { // the stage before ends where the next begins
+		if n := len(runs); n > 0 {
+			runs[n-1].Duration, runs[n-1].End = time.Since(runs[n-1].Started), len(all)
+		}
+	}
 	var stop string // the failure that ends the suite
 	for _, st := range stages {
+		endRun()
+		runs = append(runs, StageRun{Name: st.Name, Started: time.Now(), First: len(all)})
 		if stop != "" {
 			for _, c := range st.Checks {
 				all = append(all, skipped(c, stop, onResult))
@@ -290,7 +319,8 @@ func runStages(ctx context.Context, stages []Stage, timeout time.Duration, tl *r
 			}
 		}
 	}
-	return all
+	endRun()
+	return all, runs
 }
 
 // only keeps the checks whose names start with one of prefixes (all when none).
