@@ -19,7 +19,8 @@ type Step struct {
 	Duration time.Duration `json:"duration_ns"`
 	Seconds  float64       `json:"seconds"`
 	OK       bool          `json:"ok"`
-	Error    string        `json:"error,omitempty"`
+	Skipped  bool          `json:"skipped,omitempty"` // a check that did not run to a verdict (OK stays true: nothing failed)
+	Error    string        `json:"error,omitempty"`   // the error, or why it was skipped
 }
 
 // Timeline collects steps in the order they end; safe for concurrent use.
@@ -37,7 +38,9 @@ func (tl *Timeline) Start(name string) func(err error) {
 // Add records a step that was timed elsewhere.
 func (tl *Timeline) Add(name string, started time.Time, d time.Duration, err error) {
 	s := Step{Name: name, Started: started, Duration: d, Seconds: d.Seconds(), OK: err == nil}
-	if err != nil {
+	if reason, skip := check.IsSkip(err); skip {
+		s.OK, s.Skipped, s.Error = true, true, reason
+	} else if err != nil {
 		s.Error = err.Error()
 	}
 	tl.mu.Lock()
@@ -61,7 +64,10 @@ func (tl *Timeline) Table() string {
 	var first, last time.Time
 	for _, s := range tl.Steps() {
 		res := "ok"
-		if !s.OK {
+		switch {
+		case s.Skipped:
+			res = "skip"
+		case !s.OK:
 			res = "FAIL"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%.2f\t%s\n", s.Name, res, s.Seconds, firstLine(s.Error))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 )
 
 func TestTimelineTableAndJSON(t *testing.T) {
@@ -54,4 +56,16 @@ func TestTimelineStart(t *testing.T) {
 	assert.Equal(t, s[0].Duration.Seconds(), s[0].Seconds)
 	assert.False(t, s[1].OK)
 	assert.Equal(t, "ssh 172.24.4.10: connection refused", s[1].Error)
+}
+
+func TestTimelineShowsASkipAsSkipNotFail(t *testing.T) {
+	var tl Timeline
+	tl.Add("sg/non-peer→target", time.Now(), 0, check.Skip("only one host VM"))
+	steps := tl.Steps()
+	if len(steps) != 1 || !steps[0].OK || !steps[0].Skipped || steps[0].Error != "only one host VM" {
+		t.Fatalf("step = %+v", steps)
+	}
+	if table := tl.Table(); !strings.Contains(table, "sg/non-peer→target  skip") {
+		t.Fatalf("table:\n%s", table)
+	}
 }

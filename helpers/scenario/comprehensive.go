@@ -37,7 +37,9 @@ type ComprehensiveOptions struct {
 	// ExternalProbe is the address outside the cloud each VM must reach
 	// through SNAT (empty: the external subnet's gateway).
 	ExternalProbe string
-	// MaxParallel caps how many checks run at once (default 20).
+	// MaxParallel caps how many checks run at once and how many resources
+	// OpenTofu creates at once (-parallelism): VMs boot in batches of it
+	// (default 20).
 	MaxParallel int
 	// FullMesh: east-west and MTU between every ordered pair of VMs, not only
 	// around the ring.
@@ -163,6 +165,9 @@ func (s *Comprehensive) Fixture() string { return "fixtures/comprehensive" }
 
 // Options are the effective options (defaults applied).
 func (s *Comprehensive) Options() ComprehensiveOptions { return s.o }
+
+// Parallelism is OpenTofu's -parallelism for the run: MaxParallel.
+func (s *Comprehensive) Parallelism() int { return s.o.MaxParallel }
 
 // Timeouts are the run's apply, per-check and destroy timeouts.
 func (s *Comprehensive) Timeouts() Timeouts {

@@ -17,7 +17,7 @@ var comprehensiveEnvVars = map[string]string{
 	"CLOUDPULSE_COMPREHENSIVE_CIDR": "comprehensive: tenant subnet (default 10.43.0.0/24)",
 	"CLOUDPULSE_NETWORK_MTU":        "comprehensive: the tenant network's mtu, e.g. 8950 (default: the cloud's)",
 	"CLOUDPULSE_EXTERNAL_PROBE":     "comprehensive: an address outside the cloud each VM must reach through SNAT (default: the external subnet's gateway)",
-	"CLOUDPULSE_MAX_PARALLEL":       "comprehensive: how many checks run at once (default 20)",
+	"CLOUDPULSE_MAX_PARALLEL":       "comprehensive: how many checks run at once and VMs OpenTofu creates at once (default 20)",
 	"CLOUDPULSE_FULL_MESH":          "comprehensive: 1: east-west and MTU between every pair of VMs, not only around the ring",
 	"CLOUDPULSE_BLOCKED_WINDOW":     "comprehensive: how long a must-be-blocked probe listens (default 5s)",
 }

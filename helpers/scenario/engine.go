@@ -125,9 +125,20 @@ type PrecheckResults interface {
 // Failed returns the failed checks' results.
 func (r Result) Failed() []check.Result { return check.Failures(r.Checks) }
 
+// Parallel is implemented by a scenario that caps how many resources OpenTofu
+// creates at once (comprehensive: CLOUDPULSE_MAX_PARALLEL VMs boot at a time,
+// so a 300-host cloud is covered in batches).
+type Parallel interface {
+	Parallelism() int
+}
+
 // Workspace copies s's fixture into a private state directory with its variables.
 func Workspace(s Scenario) (*tf.Workspace, error) {
-	return tf.NewWorkspace(tf.WorkspaceOptions{Fixture: s.Fixture(), RunID: s.RunID(), Vars: s.Vars(), Secrets: s.Secrets()})
+	o := tf.WorkspaceOptions{Fixture: s.Fixture(), RunID: s.RunID(), Vars: s.Vars(), Secrets: s.Secrets()}
+	if p, ok := s.(Parallel); ok {
+		o.Parallelism = p.Parallelism()
+	}
+	return tf.NewWorkspace(o)
 }
 
 // Run runs a scenario whose Precheck has passed: it applies the fixture

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 )
 
@@ -108,4 +109,14 @@ func TestOnlyKeepsTheNamedChecksOfEachStage(t *testing.T) {
 	assert.Len(t, got[0].Checks, 1)
 	assert.Equal(t, "security-groups", got[1].Name)
 	assert.Len(t, only(stages, nil), 3, "no prefixes: every check")
+}
+
+func TestWorkspaceTakesTheScenariosParallelism(t *testing.T) {
+	t.Setenv("CLOUDPULSE_STATE_DIR", t.TempDir())
+	s, err := NewComprehensive(ComprehensiveOptions{Cloud: &cloud.Config{Name: "c", File: "/x/clouds.yaml"}, MaxParallel: 7})
+	require.NoError(t, err)
+	ws, err := Workspace(s)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ws.Remove() })
+	assert.Equal(t, 7, ws.Parallelism)
 }

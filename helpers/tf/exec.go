@@ -72,7 +72,11 @@ func (e *Exec) Init(ctx context.Context) error {
 }
 
 func (e *Exec) Apply(ctx context.Context) error {
-	return e.run("apply", func() error { return e.tf.Apply(ctx) })
+	var opts []tfexec.ApplyOption
+	if n := e.ws.Parallelism; n > 0 {
+		opts = append(opts, tfexec.Parallelism(n))
+	}
+	return e.run("apply", func() error { return e.tf.Apply(ctx, opts...) })
 }
 
 func (e *Exec) Outputs(ctx context.Context) (Outputs, error) {
@@ -92,5 +96,9 @@ func (e *Exec) Outputs(ctx context.Context) (Outputs, error) {
 }
 
 func (e *Exec) Destroy(ctx context.Context) error {
-	return e.run("destroy", func() error { return e.tf.Destroy(ctx) })
+	var opts []tfexec.DestroyOption
+	if n := e.ws.Parallelism; n > 0 {
+		opts = append(opts, tfexec.Parallelism(n))
+	}
+	return e.run("destroy", func() error { return e.tf.Destroy(ctx, opts...) })
 }

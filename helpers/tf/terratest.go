@@ -44,6 +44,7 @@ func NewTerratest(t terratesting.TestingT, ws *Workspace, tools Tools, env map[s
 		TerraformBinary: tools.Tofu, // FindTools' choice, never terratest's own pick from PATH
 		EnvVars:         envVars,
 		NoColor:         true,
+		Parallelism:     ws.Parallelism,
 		Logger:          redactingTerratestLogger(secrets),
 	}}
 }

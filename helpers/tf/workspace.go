@@ -29,6 +29,9 @@ type Workspace struct {
 	Root  string // the copy's root, removed by Remove
 	Dir   string // the fixture inside the copy: tofu runs here
 	RunID string
+	// Parallelism caps how many resources OpenTofu creates or destroys at
+	// once (-parallelism); 0: OpenTofu's default, 10.
+	Parallelism int
 
 	secrets *Secrets
 }
@@ -47,6 +50,8 @@ type WorkspaceOptions struct {
 	// application credential secret or token. Variables whose names are
 	// secret (IsSecretName, e.g. tenant_password) are added by themselves.
 	Secrets []string
+	// Parallelism: see Workspace.Parallelism.
+	Parallelism int
 }
 
 // NewWorkspace copies the fixture and the repository's modules/ into a fresh
@@ -77,7 +82,7 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if stateRoot == "" {
 		stateRoot = filepath.Join(root, "state", "runs")
 	}
-	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID, secrets: NewSecrets(o.Secrets...)}
+	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID, Parallelism: o.Parallelism, secrets: NewSecrets(o.Secrets...)}
 	ws.Dir = filepath.Join(ws.Root, rel)
 	// The state root is created private; one that exists is left as it is
 	// (it may be a directory the user chose), each workspace in it is 0700.
