@@ -29,7 +29,6 @@ import (
 //
 // Variables: see scenario.EnvVars (CLOUDPULSE_IMAGE, CLOUDPULSE_FLAVOR, ...).
 func TestFunctional(t *testing.T) {
-	t.Parallel() // beside the comprehensive runs, after the tests that break the lab (they are not parallel)
 	runFunctional(t, cloudConfig(t), nil, nil)
 }
 
