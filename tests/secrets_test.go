@@ -145,7 +145,9 @@ func scanSecretsAround(t *testing.T) bool {
 		assert.Equal(t, 1, exit.ExitCode(), "cpulse exits 1 when a check failed")
 	}
 	assert.Contains(t, fail.stdout, `"name": "functional"`, "the CLI's JSON results")
-	assert.Regexp(t, `ssh [0-9.]+ \(cp-[a-z0-9-]+-vm-1\)`, fail.stdout, "the CLI run failed at its ssh validation")
+	// checks are named stably (ssh/vm-1); the CLI lists a scenario's as <scenario>/<check>
+	assert.Regexp(t, `"name": "functional/ssh/vm-1",\s*"status": "fail"`, fail.stdout, "the CLI run failed at its ssh validation")
+	assert.Regexp(t, `ssh/vm-1: .*ssh cp-no-such-user@[0-9.]+:22`, fail.stdout, "its error names the check, the user and the address")
 	assert.Len(t, seen.tenantPasswords, 2, "each run's tenant password, read from its state directory")
 	assert.Len(t, seen.workspaces, 2, "both runs' workspaces were seen")
 
