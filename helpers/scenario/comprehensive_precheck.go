@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
-	computelimits "github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
@@ -64,16 +63,7 @@ func (s *Comprehensive) Precheck(ctx context.Context, c *cloud.Cloud) error {
 	}
 	servers := s.hostVMs() + 1 // and the target
 	if cc != nil {
-		if l, err := computelimits.Get(ctx, cc, nil).Extract(); err != nil {
-			miss("read compute limits: %v", err)
-		} else {
-			a := l.Absolute
-			room(miss, "instances", a.MaxTotalInstances, a.TotalInstancesUsed, servers)
-			if flavor != nil {
-				room(miss, "cores", a.MaxTotalCores, a.TotalCoresUsed, servers*flavor.VCPUs)
-				room(miss, "RAM (MiB)", a.MaxTotalRAMSize, a.TotalRAMUsed, servers*flavor.RAM)
-			}
-		}
+		computeRoom(ctx, cc, miss, flavor, servers)
 	}
 	if s.o.ImageFile == "" {
 		if ic, err := c.Image(); err != nil {

@@ -61,16 +61,7 @@ func (f *Functional) Precheck(ctx context.Context, c *cloud.Cloud) error {
 			miss("%v", err)
 		}
 		if !f.o.CreateProject { // a new project starts with fresh quotas
-			if l, err := computelimits.Get(ctx, cc, nil).Extract(); err != nil {
-				miss("read compute limits: %v", err)
-			} else {
-				a := l.Absolute
-				room(miss, "instances", a.MaxTotalInstances, a.TotalInstancesUsed, servers)
-				if flavor != nil {
-					room(miss, "cores", a.MaxTotalCores, a.TotalCoresUsed, servers*flavor.VCPUs)
-					room(miss, "RAM (MiB)", a.MaxTotalRAMSize, a.TotalRAMUsed, servers*flavor.RAM)
-				}
-			}
+			computeRoom(ctx, cc, miss, flavor, servers)
 		}
 	}
 	if f.o.ImageFile == "" {
@@ -119,6 +110,22 @@ func (f *Functional) Precheck(ctx context.Context, c *cloud.Cloud) error {
 }
 
 // room flags a quota without space for need more (a negative max is unlimited).
+// computeRoom reports (through miss) when the project's compute limits leave
+// no room for servers more servers of flavor (nil: count instances only).
+func computeRoom(ctx context.Context, cc *serviceClient, miss func(string, ...any), flavor *flavors.Flavor, servers int) {
+	l, err := computelimits.Get(ctx, cc, nil).Extract()
+	if err != nil {
+		miss("read compute limits: %v", err)
+		return
+	}
+	a := l.Absolute
+	room(miss, "instances", a.MaxTotalInstances, a.TotalInstancesUsed, servers)
+	if flavor != nil {
+		room(miss, "cores", a.MaxTotalCores, a.TotalCoresUsed, servers*flavor.VCPUs)
+		room(miss, "RAM (MiB)", a.MaxTotalRAMSize, a.TotalRAMUsed, servers*flavor.RAM)
+	}
+}
+
 func room(miss func(string, ...any), what string, max, used, need int) {
 	if max >= 0 && max-used < need {
 		miss("quota: %s has room for %d, the scenario needs %d (limit %d, used %d)", what, max-used, need, max, used)
