@@ -33,6 +33,7 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stateDir := fs.String("state-dir", "", "where runs keep their state (default $CLOUDPULSE_STATE_DIR or <repo>/state/runs)")
 	olderThan := fs.Duration("older-than", 0, "also delete cloudpulse's resources (tagged or named for any run) created longer ago than this in the cloud's project, e.g. 2h: for runs whose state was lost")
 	dryRun := fs.Bool("dry-run", false, "print what would be destroyed and deleted; change nothing")
+	snapshots := fs.Bool("include-snapshots", false, "with --older-than, also delete the resources of upgrade snapshots (run ids "+scenario.UpgradeRunPrefix+"…), which live from the pre to the post job; `cpulse upgrade finish` is their normal end")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -87,7 +88,7 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, id := range live {
 			skip[id] = true
 		}
-		if err := sweepStale(ctx, c, *olderThan, func(id string) bool { return skip[id] }, *dryRun, stdout); err != nil {
+		if err := sweepStale(ctx, c, *olderThan, func(id string) bool { return skip[id] || keepSnapshot(id, *snapshots) }, *dryRun, stdout); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -253,4 +254,11 @@ func sweepStale(ctx context.Context, c *cloud.Cloud, olderThan time.Duration, sk
 	deleted, err := scenario.Delete(ctx, c, stale)
 	fmt.Fprintf(stdout, "cleanup: deleted %d of %d resources older than %s\n", len(deleted), len(stale), olderThan)
 	return err
+}
+
+// keepSnapshot: an upgrade snapshot's resources outlive their process on
+// purpose (pre job → upgrade → post job, maybe hours): an age sweep leaves them
+// unless asked to include them.
+func keepSnapshot(runID string, include bool) bool {
+	return !include && strings.HasPrefix(runID, scenario.UpgradeRunPrefix) && tf.ValidRunID(runID) == nil
 }

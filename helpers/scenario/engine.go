@@ -132,11 +132,27 @@ type Parallel interface {
 	Parallelism() int
 }
 
+// Keeper is implemented by a scenario whose successful run keeps what it
+// built (the upgrade's pre phase): no destroy, no leftover check, and the
+// workspace is released for the post phase (another process, later).
+type Keeper interface {
+	KeepOnSuccess() bool
+}
+
+// StateRooter is implemented by a scenario whose workspace lives in a
+// directory of its own (the upgrade's state directory) instead of state/runs.
+type StateRooter interface {
+	StateRoot() string
+}
+
 // Workspace copies s's fixture into a private state directory with its variables.
 func Workspace(s Scenario) (*tf.Workspace, error) {
 	o := tf.WorkspaceOptions{Fixture: s.Fixture(), RunID: s.RunID(), Vars: s.Vars(), Secrets: s.Secrets()}
 	if p, ok := s.(Parallel); ok {
 		o.Parallelism = p.Parallelism()
+	}
+	if r, ok := s.(StateRooter); ok {
+		o.StateRoot = r.StateRoot()
 	}
 	return tf.NewWorkspace(o)
 }
@@ -173,7 +189,12 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 	var known []Scope // the project the run built in, once its outputs are read
 	ctx, cancel := context.WithTimeout(ctx, budget.Run)
 	defer cancel()
+	keep := false
+	if k, ok := s.(Keeper); ok {
+		keep = k.KeepOnSuccess()
+	}
 	res.Err = tf.Lifecycle(ctx, r, tf.LifecycleOptions{
+		KeepOnSuccess:  keep,
 		DestroyTimeout: budget.Destroy,
 		ApplyGrace:     budget.Grace,
 		OnStep: func(step string, d time.Duration, err error) {
@@ -228,6 +249,12 @@ func Run(ctx context.Context, c *cloud.Cloud, s Scenario, r tf.Runner, h Hooks) 
 		return fmt.Errorf("%d checks failed: %s (first: %s: %s)", len(failed), strings.Join(names, ", "), failed[0].Name, failed[0].Error)
 	})
 	res.Wall = time.Since(start)
+	if keep && res.Err == nil {
+		// kept for a later phase: everything built is meant to be there
+		res.Err = r.Workspace().Release()
+		res.Overhead = overhead(res.Wall, harnessCPU()-cpu0)
+		return res
+	}
 	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), budget.Leftovers)
 	defer lcancel()
 	done := res.Timeline.Start("no leftovers")

@@ -38,7 +38,13 @@ func (e *PrecheckError) Error() string {
 // have room for 2 servers, 1 volume, 2 floating IPs and one network, router
 // and security group. Operator mode also needs the admin role.
 func (f *Functional) Precheck(ctx context.Context, c *cloud.Cloud) error {
-	const servers, fips = 2, 2
+	return f.precheck(ctx, c, "functional", 2, 1)
+}
+
+// precheck is Precheck for a scenario of name with servers servers (a
+// floating IP each) and volumes volumes of 1 GiB.
+func (f *Functional) precheck(ctx context.Context, c *cloud.Cloud, name string, servers, volumes int) error {
+	fips := servers
 	var missing []string
 	miss := func(format string, args ...any) { missing = append(missing, fmt.Sprintf(format, args...)) }
 
@@ -88,7 +94,7 @@ func (f *Functional) Precheck(ctx context.Context, c *cloud.Cloud) error {
 					nroom(miss, "networks", q.Network, 1)
 					nroom(miss, "routers", q.Router, 1)
 					nroom(miss, "security groups", q.SecurityGroup, 1)
-					nroom(miss, "ports", q.Port, 4)
+					nroom(miss, "ports", q.Port, 2*servers)
 				}
 			}
 		}
@@ -99,12 +105,12 @@ func (f *Functional) Precheck(ctx context.Context, c *cloud.Cloud) error {
 		if l, err := limits.Get(ctx, bs).Extract(); err != nil {
 			miss("read volume limits: %v", err)
 		} else {
-			room(miss, "volumes", l.Absolute.MaxTotalVolumes, l.Absolute.TotalVolumesUsed, 1)
-			room(miss, "volume gigabytes", l.Absolute.MaxTotalVolumeGigabytes, l.Absolute.TotalGigabytesUsed, 1)
+			room(miss, "volumes", l.Absolute.MaxTotalVolumes, l.Absolute.TotalVolumesUsed, volumes)
+			room(miss, "volume gigabytes", l.Absolute.MaxTotalVolumeGigabytes, l.Absolute.TotalGigabytesUsed, volumes)
 		}
 	}
 	if len(missing) > 0 {
-		return &PrecheckError{Cloud: c.Name, Missing: missing}
+		return &PrecheckError{Cloud: c.Name, Scenario: name, Missing: missing}
 	}
 	return nil
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // Exec runs OpenTofu through terraform-exec: for the CLI and the service.
@@ -101,4 +104,30 @@ func (e *Exec) Destroy(ctx context.Context) error {
 		opts = append(opts, tfexec.Parallelism(n))
 	}
 	return e.run("destroy", func() error { return e.tf.Destroy(ctx, opts...) })
+}
+
+// RefreshPlan runs a refresh-only plan (what changed in the cloud since the
+// state was written, nothing proposed) and returns it as JSON; the plan file
+// is removed afterwards.
+func (e *Exec) RefreshPlan(ctx context.Context) (*tfjson.Plan, error) {
+	planFile := filepath.Join(e.ws.Dir, "refresh.tfplan")
+	defer os.Remove(planFile)
+	if err := e.run("plan -refresh-only", func() error {
+		_, err := e.tf.Plan(ctx, tfexec.RefreshOnly(true), tfexec.Out(planFile))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var plan *tfjson.Plan
+	if err := e.run("show", func() (err error) { plan, err = e.tf.ShowPlanFile(ctx, planFile); return err }); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// RefreshState writes what the cloud reports now into the state, changing
+// nothing in the cloud (apply -refresh-only): values that settle after
+// create (a port's binding, a volume's attachments) are then the state's.
+func (e *Exec) RefreshState(ctx context.Context) error {
+	return e.run("apply -refresh-only", func() error { return e.tf.Apply(ctx, tfexec.RefreshOnly(true)) })
 }

@@ -1,0 +1,121 @@
+package tests
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
+)
+
+// TestUpgrade is the upgrade gate: pre (apply fixtures/upgrade, validate,
+// observe, keep the state directory), the upgrade (on the lab: a real package
+// upgrade with the downtime watcher running), post (verify), and finish
+// (destroy). A pipeline runs the phases as separate jobs, handing the state
+// directory on as a protected artifact:
+//
+//	CLOUDPULSE_UPGRADE_STATE=/secure/dir go test -run 'Upgrade/pre' ./tests/
+//	… upgrade the cloud …
+//	CLOUDPULSE_UPGRADE_STATE=/secure/dir go test -run 'Upgrade/(post|finish)' ./tests/
+//
+// Without CLOUDPULSE_UPGRADE_STATE every phase runs in this process on a
+// temporary directory, and whatever was built is destroyed at the end.
+func TestUpgrade(t *testing.T) {
+	cfg := upgradeCloud(t)
+	dir := os.Getenv("CLOUDPULSE_UPGRADE_STATE")
+	ownDir := dir == ""
+	if ownDir {
+		dir = filepath.Join(t.TempDir(), "upgrade-state")
+	}
+	ctx := runContext(t, 5*time.Minute)
+	c := connect(t, ctx, cfg)
+	tools, err := tf.FindTools()
+	require.NoError(t, err)
+	phase := scenario.PhaseOptions{Tools: tools, Env: cfg.TerraformEnv(), Logf: t.Logf, OnResult: logResult(t)}
+	if ownDir {
+		// whatever happens below, nothing stays in the cloud
+		t.Cleanup(func() {
+			if _, err := os.Stat(filepath.Join(dir, scenario.SnapshotFile)); err != nil {
+				return
+			}
+			fctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			assert.NoError(t, scenario.Finish(fctx, c, dir, phase), "finish in cleanup")
+		})
+	}
+
+	t.Run("pre", func(t *testing.T) {
+		o, err := scenario.FromEnv()
+		require.NoError(t, err)
+		o.Cloud = cfg
+		o.CIDR = "10.44.0.0/24" // its own range: it lives while other tests run
+		u, err := scenario.NewUpgrade(scenario.UpgradeOptions{FunctionalOptions: o, StateDir: dir})
+		require.NoError(t, err)
+		require.NoError(t, u.Precheck(ctx, c))
+		ws, err := scenario.Workspace(u)
+		require.NoError(t, err)
+		t.Logf("upgrade snapshot run %s on cloud %q, state in %s", u.RunID(), cfg.Name, dir)
+		res := scenario.Run(ctx, c, u, tf.NewTerratest(t, ws, tools, u.TerraformEnv()), scenario.Hooks{OnResult: logResult(t), Logf: t.Logf})
+		reportResults(t, res.Checks, func(string) bool { return len(res.Failed()) > 0 })
+		t.Logf("pre phase steps:\n%s", res.Timeline.Table())
+		require.NoError(t, res.Err)
+		// the runner's lock is given back on success: reopen the workspace to settle and save
+		kept, err := tf.OpenWorkspace(ws.Root)
+		require.NoError(t, err)
+		require.NoError(t, u.Save(ctx, cfg.Name, kept, phase))
+		require.NoError(t, kept.Release())
+		assertPrivate(t, dir)
+		t.Logf("pre phase wall %.1fs", res.Wall.Seconds())
+	})
+
+	t.Run("post", func(t *testing.T) {
+		res, err := scenario.Verify(ctx, c, dir, phase)
+		require.NoError(t, err)
+		reportResults(t, res.Checks, func(string) bool { return false })
+		t.Logf("post phase steps:\n%s", res.Timeline.Table())
+		require.NoError(t, res.Err())
+		t.Logf("post phase wall %.1fs", res.Wall.Seconds())
+	})
+
+	t.Run("finish", func(t *testing.T) {
+		require.NoError(t, scenario.Finish(ctx, c, dir, phase))
+		_, err := os.Stat(filepath.Join(dir, scenario.SnapshotFile))
+		assert.True(t, os.IsNotExist(err), "snapshot removed after finish")
+	})
+}
+
+// upgradeCloud is the admin cloud when there is one (the snapshot then
+// records each VM's host, and verify checks the agents), else OS_CLOUD.
+func upgradeCloud(t *testing.T) *cloud.Config {
+	if os.Getenv("CLOUDPULSE_ADMIN_CLOUD") != "" {
+		cloudConfig(t) // -short and "no cloud" handling
+		return adminCloud(t)
+	}
+	return cloudConfig(t)
+}
+
+// assertPrivate: every file of the state directory is 0600 and every directory 0700.
+func assertPrivate(t *testing.T, dir string) {
+	t.Helper()
+	require.NoError(t, filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 || strings.Contains(p, string(filepath.Separator)+".terraform"+string(filepath.Separator)) {
+			return nil
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s is %v: the state directory must be private", p, perm)
+		}
+		return nil
+	}))
+}
+
