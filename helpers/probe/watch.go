@@ -83,7 +83,8 @@ type Watcher struct {
 	paths    []*watchedPath
 
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // schedulers and probes
+	wg       sync.WaitGroup // schedulers (and the ctx watch)
+	probes   sync.WaitGroup // probes in flight
 	stopOnce sync.Once
 	report   WatchReport
 
@@ -145,12 +146,23 @@ func StartWatch(ctx context.Context, paths []WatchPath, o WatchOptions) *Watcher
 }
 
 // Stop stops probing, waits for the probes in flight (it cancels them: a probe cut short by Stop is not
-// counted) and returns the report. Later calls return the same report.
+// counted; one that ignores its ctx is abandoned after the probe timeout) and returns the report. Later calls
+// return the same report.
 func (w *Watcher) Stop() WatchReport {
 	w.stopOnce.Do(func() {
 		stopped := time.Now()
 		w.cancel()
 		w.wg.Wait()
+		// Probes honour their ctx; one that does not is abandoned after its timeout, and what it returns later
+		// is not counted (it was cancelled).
+		done := make(chan struct{})
+		go func() { w.probes.Wait(); close(done) }()
+		grace := time.NewTimer(w.timeout)
+		select {
+		case <-done:
+		case <-grace.C:
+		}
+		grace.Stop()
 		w.endMu.Lock()
 		ended := w.ended
 		w.endMu.Unlock()
@@ -184,7 +196,7 @@ func (w *Watcher) schedule(ctx context.Context, p *watchedPath) {
 		}
 		select {
 		case p.slots <- struct{}{}:
-			w.wg.Add(1)
+			w.probes.Add(1)
 			go w.probe(ctx, p)
 		default:
 			p.add(probeRecord{at: time.Now()}, fmt.Errorf("not probed: %d probes still running past their %s timeout",
@@ -198,7 +210,7 @@ func (w *Watcher) schedule(ctx context.Context, p *watchedPath) {
 
 // probe runs one attempt of p and records it, unless Stop cut it short.
 func (w *Watcher) probe(runCtx context.Context, p *watchedPath) {
-	defer w.wg.Done()
+	defer w.probes.Done()
 	defer func() { <-p.slots }()
 	ctx, cancel := context.WithTimeout(runCtx, w.timeout)
 	defer cancel()

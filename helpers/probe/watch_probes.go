@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -75,13 +76,16 @@ func HTTPPath(name, url string) WatchPath {
 	}}
 }
 
-// unwrapOp drops the wrappers that repeat what the message already says (the URL, "dial tcp ADDR").
+// unwrapOp drops the wrappers that repeat what the message already says (the URL, "dial tcp ADDR", "connect").
 func unwrapOp(err error) error {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
 	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
 		err = oe.Err
+	}
+	if se, ok := errors.AsType[*os.SyscallError](err); ok {
+		err = se.Err
 	}
 	return err
 }

@@ -11,8 +11,8 @@ import (
 
 // Geometry of the timeline picture, in pixels.
 const (
-	svgWidth   = 960
-	svgLabelW  = 280 // the left column: path name and its numbers
+	svgWidth   = 1100
+	svgLabelW  = 380 // the left column: path name and its numbers
 	svgRight   = 20
 	svgTop     = 44 // below the title
 	svgRowH    = 40
@@ -52,7 +52,7 @@ func (r WatchReport) WriteSVG(w io.Writer) error {
 		if p.Exceeded() {
 			color = svgDownCol
 		}
-		fmt.Fprintf(&b, `<text x="10" y="%.1f" fill="%s">%s</text>`+"\n", top+28, color, esc(pathSummary(p)))
+		fmt.Fprintf(&b, `<text x="10" y="%.1f" fill="%s" font-size="11">%s</text>`+"\n", top+28, color, esc(pathSummary(p)))
 		fmt.Fprintf(&b, `<rect class="up" x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"/>`+"\n",
 			float64(svgLabelW), top+2, plotW, svgBarH, svgUpColor)
 		for _, o := range p.Outages {
