@@ -144,7 +144,7 @@ func (s *keptSession) probe(ctx context.Context) error {
 		return nil
 	case ctx.Err() != nil:
 		s.check(client, window)
-		return fmt.Errorf("ssh %s: run %q: no answer within %s: %w", s.host, s.cmd, window.Round(time.Millisecond), ctx.Err())
+		return fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, s.cmd, ctx.Err())
 	}
 	if _, ok := errors.AsType[*ssh.ExitError](err); !ok {
 		s.drop(client)
@@ -221,7 +221,7 @@ func (s *keptSession) dial(ctx context.Context) (*ssh.Client, context.CancelFunc
 	}
 	if err != nil {
 		release()
-		return nil, nil, err
+		return nil, nil, unwrapOp(err)
 	}
 	return c, release, nil
 }
