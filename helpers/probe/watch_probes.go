@@ -96,6 +96,10 @@ func unwrapOp(err error) error {
 // same time (a connection that hung through an outage is not trusted to recover: TCP's backoff would add
 // seconds to the downtime). Probes run concurrently over it. It is closed when the watch stops.
 //
+// While there is no connection (the first probes, or during an outage) each probe logs in on its own, so that
+// the end of an outage is seen at the first probe after it rather than after a login that started during the
+// outage times out; the first login is kept, the others are closed after their probe.
+//
 // From inside a VM: east-west ("ping -c1 -W1 10.0.0.12") and metadata
 // ("wget -q -T 1 -O /dev/null http://169.254.169.254/openstack/latest/meta_data.json"). The probe's ctx should
 // leave the command its own timeout plus a round trip.
