@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 const (
 	calibrationInterval = 200 * time.Millisecond
 	calibrationOutage   = 1500 * time.Millisecond
+	calibrationSettle   = 600 * time.Millisecond // up before and after the outage
 )
 
 // checkCalibration asserts one closed outage whose length is within one interval of the one the test injected
@@ -73,13 +75,13 @@ func TestWatchCalibrationHTTP(t *testing.T) {
 	defer srv.Close()
 
 	w := StartWatch(t.Context(), []WatchPath{HTTPPath("http/vm-1", srv.URL)}, WatchOptions{Interval: calibrationInterval})
-	time.Sleep(time.Second)
+	time.Sleep(calibrationSettle)
 	t0 := time.Now()
 	down.Store(true)
 	time.Sleep(calibrationOutage)
 	down.Store(false)
 	t1 := time.Now()
-	time.Sleep(time.Second)
+	time.Sleep(calibrationSettle)
 	r := w.Stop()
 
 	checkCalibration(t, r, t0, t1)
@@ -108,7 +110,7 @@ func TestWatchCalibrationTCP(t *testing.T) {
 	go serve(ln)
 
 	w := StartWatch(t.Context(), []WatchPath{TCPPath("ssh/vm-1", addr)}, WatchOptions{Interval: calibrationInterval})
-	time.Sleep(time.Second)
+	time.Sleep(calibrationSettle)
 	t0 := time.Now()
 	ln.Close()
 	time.Sleep(calibrationOutage)
@@ -120,7 +122,7 @@ func TestWatchCalibrationTCP(t *testing.T) {
 	}
 	defer ln.Close()
 	go serve(ln)
-	time.Sleep(time.Second)
+	time.Sleep(calibrationSettle)
 	r := w.Stop()
 
 	checkCalibration(t, r, t0, t1)
@@ -335,4 +337,37 @@ func sampleReport() WatchReport {
 		{Name: "east-west/vm-1→vm-2", Probes: 15, Failed: 1, Downtime: 200 * time.Millisecond, LongestGap: 200 * time.Millisecond,
 			Outages: []Outage{{Start: at(2800), End: at(3000), Duration: 200 * time.Millisecond, Error: "exit status 1", Open: true}}},
 	}}
+}
+
+// The paths' own verdicts and messages, on loopback.
+func TestWatchPaths(t *testing.T) {
+	t.Parallel()
+	probe := func(p WatchPath) error {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		return p.Probe(ctx)
+	}
+	closed := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	for _, c := range []struct {
+		path WatchPath
+		want string // "": up
+	}{
+		{HTTPPath("http/vm-1", "http://"+closed+"/"), "http GET http://" + closed + "/: connection refused"},
+		{TCPPath("ssh/vm-1", closed), "connect to " + closed + ": connection refused"},
+		{PingPath("ping/vm-1", "vm-1"), `ping "vm-1": not an IP address`},
+	} {
+		if err := probe(c.path); err == nil || err.Error() != c.want {
+			t.Errorf("%s: err = %v, want %s", c.path.Name, err, c.want)
+		}
+	}
+	redirect := httptest.NewServer(http.RedirectHandler("/elsewhere", http.StatusFound))
+	defer redirect.Close()
+	if err := probe(HTTPPath("http/vm-1", redirect.URL)); err == nil || !strings.Contains(err.Error(), "status 302") {
+		t.Errorf("a redirect is not up: err = %v", err)
+	}
+	if os.Geteuid() == 0 {
+		if err := probe(PingPath("ping/lo", "127.0.0.1")); err != nil {
+			t.Errorf("ping loopback: %v", err)
+		}
+	}
 }
