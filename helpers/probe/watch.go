@@ -9,17 +9,6 @@ import (
 	"time"
 )
 
-// The watcher measures how long data-plane paths were down while something else happens (an upgrade). Each
-// path is probed on a fixed schedule, every Interval from the watch's start, whatever the probes do: probes run
-// concurrently (a few per path), so a slow or hanging probe neither shifts the schedule nor hides later ticks.
-//
-// Outages are read from the probes in the order they started, not the order they finished. An outage starts at
-// the start of the first failed probe and ends at the start of the first successful probe after it: n failed
-// probes in a row make an outage of about n intervals, and a single failed probe one of about one interval
-// (the path was seen down at one probe and up again only at the next). An outage still open at Stop ends at
-// Stop and is marked Open. When the real outage lasts D, each edge is seen at the first probe after it, so the
-// measured downtime is within one interval of D.
-
 // WatchPath is one data-plane path the watcher probes.
 type WatchPath struct {
 	Name      string                          // "ping/vm-1", "ssh/vm-1", "http/vm-1", "east-west/vm-1→vm-2", "metadata/vm-1"
@@ -75,7 +64,19 @@ type Sample struct {
 	Latency time.Duration // how long it took
 }
 
-// Watcher probes paths in the background from StartWatch until Stop.
+// Watcher probes paths in the background from StartWatch until Stop, and measures how long they were down while
+// something else happened (an upgrade). Each path is probed on a fixed schedule, every Interval from the watch's
+// start, whatever the probes do: probes run concurrently (a few per path), so a slow or hanging probe neither
+// shifts the schedule nor hides later ticks. A probe still running at Stop is cancelled and not counted.
+//
+// Outages are read from the probes in the order they started, not the order they finished. An outage starts at
+// the start of the first failed probe and ends at the start of the first successful probe after it: n failed
+// probes in a row make an outage of about n intervals, and a single failed probe one of about one interval
+// (the path was seen down at one probe and up again only at the next). An outage still open at Stop ends at
+// Stop and is marked Open. When the real outage lasts D, each edge is seen at the first probe after it, so the
+// measured downtime is within one interval of D.
+//
+// Memory: about 100 bytes per probe (10 minutes at 5 a second is 300 kB per path).
 type Watcher struct {
 	started  time.Time
 	interval time.Duration
@@ -280,6 +281,9 @@ func (p *watchedPath) report(ended time.Time) PathReport {
 	}
 	if open != nil {
 		open.Open = true
+		if ended.Before(open.Start) { // a tick that raced with the end of the watch
+			ended = open.Start
+		}
 		closeOutage(ended)
 	}
 	return r
