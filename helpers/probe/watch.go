@@ -295,7 +295,7 @@ func (r WatchReport) Exceeded() []error {
 	for _, p := range r.Paths {
 		if p.Exceeded() {
 			errs = append(errs, fmt.Errorf("%s: down %s in total (threshold %s; longest gap %s, %s)", p.Name,
-				p.Downtime.Round(time.Millisecond), p.Threshold, p.LongestGap.Round(time.Millisecond), outages(len(p.Outages))))
+				p.Downtime.Round(time.Millisecond), p.Threshold, p.LongestGap.Round(time.Millisecond), outageCount(len(p.Outages))))
 		}
 	}
 	return errs
@@ -304,7 +304,7 @@ func (r WatchReport) Exceeded() []error {
 // Exceeded says whether the path has a threshold and was down longer in total.
 func (p PathReport) Exceeded() bool { return p.Threshold > 0 && p.Downtime > p.Threshold }
 
-func outages(n int) string {
+func outageCount(n int) string {
 	if n == 1 {
 		return "1 outage"
 	}

@@ -56,18 +56,18 @@ type sampleJSON struct {
 
 // MarshalJSON writes the report with durations in seconds (see the package's JSON shape above).
 func (r WatchReport) MarshalJSON() ([]byte, error) {
-	out := watchReportJSON{Started: r.Started, Ended: r.Ended, DurationS: secs(r.Ended.Sub(r.Started)),
-		IntervalS: secs(r.Interval), Paths: make([]pathReportJSON, 0, len(r.Paths))}
+	out := watchReportJSON{Started: r.Started, Ended: r.Ended, DurationS: jsonSeconds(r.Ended.Sub(r.Started)),
+		IntervalS: jsonSeconds(r.Interval), Paths: make([]pathReportJSON, 0, len(r.Paths))}
 	for _, p := range r.Paths {
-		pj := pathReportJSON{Name: p.Name, Probes: p.Probes, Failed: p.Failed, DowntimeS: secs(p.Downtime),
-			LongestGapS: secs(p.LongestGap), ThresholdS: secs(p.Threshold), Exceeded: p.Exceeded(),
+		pj := pathReportJSON{Name: p.Name, Probes: p.Probes, Failed: p.Failed, DowntimeS: jsonSeconds(p.Downtime),
+			LongestGapS: jsonSeconds(p.LongestGap), ThresholdS: jsonSeconds(p.Threshold), Exceeded: p.Exceeded(),
 			Outages: make([]outageJSON, 0, len(p.Outages)), Samples: make([]sampleJSON, 0, len(p.Samples))}
 		for _, o := range p.Outages {
-			pj.Outages = append(pj.Outages, outageJSON{Start: o.Start, End: o.End, StartS: secs(o.Start.Sub(r.Started)),
-				EndS: secs(o.End.Sub(r.Started)), DurationS: secs(o.Duration), Error: o.Error, Open: o.Open})
+			pj.Outages = append(pj.Outages, outageJSON{Start: o.Start, End: o.End, StartS: jsonSeconds(o.Start.Sub(r.Started)),
+				EndS: jsonSeconds(o.End.Sub(r.Started)), DurationS: jsonSeconds(o.Duration), Error: o.Error, Open: o.Open})
 		}
 		for _, s := range p.Samples {
-			pj.Samples = append(pj.Samples, sampleJSON{TS: secs(s.At.Sub(r.Started)), OK: s.OK, LatencyS: secs(s.Latency)})
+			pj.Samples = append(pj.Samples, sampleJSON{TS: jsonSeconds(s.At.Sub(r.Started)), OK: s.OK, LatencyS: jsonSeconds(s.Latency)})
 		}
 		out.Paths = append(out.Paths, pj)
 	}
@@ -80,15 +80,15 @@ func (r *WatchReport) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
 	}
-	*r = WatchReport{Started: in.Started, Ended: in.Ended, Interval: dur(in.IntervalS)}
+	*r = WatchReport{Started: in.Started, Ended: in.Ended, Interval: jsonDuration(in.IntervalS)}
 	for _, pj := range in.Paths {
-		p := PathReport{Name: pj.Name, Probes: pj.Probes, Failed: pj.Failed, Downtime: dur(pj.DowntimeS),
-			LongestGap: dur(pj.LongestGapS), Threshold: dur(pj.ThresholdS)}
+		p := PathReport{Name: pj.Name, Probes: pj.Probes, Failed: pj.Failed, Downtime: jsonDuration(pj.DowntimeS),
+			LongestGap: jsonDuration(pj.LongestGapS), Threshold: jsonDuration(pj.ThresholdS)}
 		for _, o := range pj.Outages {
-			p.Outages = append(p.Outages, Outage{Start: o.Start, End: o.End, Duration: dur(o.DurationS), Error: o.Error, Open: o.Open})
+			p.Outages = append(p.Outages, Outage{Start: o.Start, End: o.End, Duration: jsonDuration(o.DurationS), Error: o.Error, Open: o.Open})
 		}
 		for _, s := range pj.Samples {
-			p.Samples = append(p.Samples, Sample{At: in.Started.Add(dur(s.TS)), OK: s.OK, Latency: dur(s.LatencyS)})
+			p.Samples = append(p.Samples, Sample{At: in.Started.Add(jsonDuration(s.TS)), OK: s.OK, Latency: jsonDuration(s.LatencyS)})
 		}
 		r.Paths = append(r.Paths, p)
 	}
@@ -96,6 +96,8 @@ func (r *WatchReport) UnmarshalJSON(data []byte) error {
 }
 
 // secs is d in seconds, to the microsecond.
-func secs(d time.Duration) float64 { return math.Round(d.Seconds()*1e6) / 1e6 }
+func jsonSeconds(d time.Duration) float64 { return math.Round(d.Seconds()*1e6) / 1e6 }
 
-func dur(s float64) time.Duration { return time.Duration(math.Round(s*1e6)) * time.Microsecond }
+func jsonDuration(s float64) time.Duration {
+	return time.Duration(math.Round(s*1e6)) * time.Microsecond
+}

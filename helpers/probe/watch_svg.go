@@ -41,29 +41,29 @@ func (r WatchReport) WriteSVG(w io.Writer) error {
 		svgWidth, height, svgWidth, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", svgWidth, height)
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="14" font-weight="bold">%s</text>`+"\n",
-		esc(fmt.Sprintf("Data-plane downtime: %s to %s UTC (%s, a probe every %s per path)",
-			r.Started.UTC().Format("2006-01-02 15:04:05"), r.Ended.UTC().Format("15:04:05"), seconds(span), r.Interval)))
+		svgEscape(fmt.Sprintf("Data-plane downtime: %s to %s UTC (%s, a probe every %s per path)",
+			r.Started.UTC().Format("2006-01-02 15:04:05"), r.Ended.UTC().Format("15:04:05"), watchSeconds(span), r.Interval)))
 
 	for i, p := range r.Paths {
 		top := float64(svgTop + i*svgRowH)
-		fmt.Fprintf(&b, `<g class="path"><title>%s</title>`+"\n", esc(p.Name))
-		fmt.Fprintf(&b, `<text x="10" y="%.1f" font-weight="bold">%s</text>`+"\n", top+12, esc(p.Name))
+		fmt.Fprintf(&b, `<g class="path"><title>%s</title>`+"\n", svgEscape(p.Name))
+		fmt.Fprintf(&b, `<text x="10" y="%.1f" font-weight="bold">%s</text>`+"\n", top+12, svgEscape(p.Name))
 		color := "#444"
 		if p.Exceeded() {
 			color = svgDownCol
 		}
-		fmt.Fprintf(&b, `<text x="10" y="%.1f" fill="%s" font-size="11">%s</text>`+"\n", top+28, color, esc(pathSummary(p)))
+		fmt.Fprintf(&b, `<text x="10" y="%.1f" fill="%s" font-size="11">%s</text>`+"\n", top+28, color, svgEscape(pathSummary(p)))
 		fmt.Fprintf(&b, `<rect class="up" x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"/>`+"\n",
 			float64(svgLabelW), top+2, plotW, svgBarH, svgUpColor)
 		for _, o := range p.Outages {
 			x0, x1 := x(o.Start), x(o.End)
-			tip := fmt.Sprintf("down %s, from %s to %s: %s", seconds(o.Duration), offset(o.Start.Sub(r.Started)),
-				offset(o.End.Sub(r.Started)), o.Error)
+			tip := fmt.Sprintf("down %s, from %s to %s: %s", watchSeconds(o.Duration), watchOffset(o.Start.Sub(r.Started)),
+				watchOffset(o.End.Sub(r.Started)), o.Error)
 			if o.Open {
 				tip += " (still down at the end)"
 			}
 			fmt.Fprintf(&b, `<rect class="down" x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
-				x0, top+2, max(x1-x0, 1), svgBarH, svgDownCol, esc(tip))
+				x0, top+2, max(x1-x0, 1), svgBarH, svgDownCol, svgEscape(tip))
 		}
 		b.WriteString("</g>\n")
 	}
@@ -87,7 +87,7 @@ func (r WatchReport) WriteSVG(w io.Writer) error {
 
 // pathSummary is the line under a path's name.
 func pathSummary(p PathReport) string {
-	s := fmt.Sprintf("down %s, longest %s, %s", seconds(p.Downtime), seconds(p.LongestGap), outages(len(p.Outages)))
+	s := fmt.Sprintf("down %s, longest %s, %s", watchSeconds(p.Downtime), watchSeconds(p.LongestGap), outageCount(len(p.Outages)))
 	if p.Threshold > 0 {
 		s += fmt.Sprintf(" (threshold %s)", p.Threshold)
 	}
@@ -108,13 +108,13 @@ func axisStep(span time.Duration) time.Duration {
 	return time.Hour
 }
 
-func seconds(d time.Duration) string { return d.Round(time.Millisecond).String() }
+func watchSeconds(d time.Duration) string { return d.Round(time.Millisecond).String() }
 
-func offset(d time.Duration) string {
+func watchOffset(d time.Duration) string {
 	return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
 }
 
-func esc(s string) string {
+func svgEscape(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
