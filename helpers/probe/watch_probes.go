@@ -117,7 +117,6 @@ type keptSession struct {
 	release  context.CancelFunc
 	checking *ssh.Client // the client a keepalive check runs on
 	closed   bool
-	dials    int
 	wg       sync.WaitGroup // sessions and checks still running
 }
 
@@ -210,9 +209,6 @@ func (s *keptSession) get(ctx context.Context) (*ssh.Client, func(), error) {
 
 // dial logs in once; the login is bounded by ctx, the connection outlives it until released.
 func (s *keptSession) dial(ctx context.Context) (*ssh.Client, context.CancelFunc, error) {
-	s.mu.Lock()
-	s.dials++
-	s.mu.Unlock()
 	life, release := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, release)
 	c, err := dial(life, s.host)
