@@ -20,5 +20,9 @@
 // fails with a HostKeyMismatchError. A server that prints no keys is trusted on first use after a wait, and the
 // pin says so (HostKeyPin); NewHostKeys trusts on first use without a source. A later different key always fails.
 //
+// Downtime: StartWatch probes data-plane paths (PingPath, TCPPath, HTTPPath, SessionPath for VM↔VM and metadata
+// from inside a VM) every 200 ms in the background; Stop returns per path the outages, total downtime and longest
+// gap, calibrated to within one probe interval (see Watcher), as JSON or an SVG timeline (WatchReport.WriteSVG).
+//
 // Ping sends raw ICMP and so needs root or CAP_NET_RAW.
 package probe

@@ -1,0 +1,298 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// The paths below make one attempt each and answer for the moment they start: a watch reads the start of the
+// first failed probe as the start of an outage, so a probe must not try again later within its timeout.
+
+// PingPath sends one ICMP echo request to ip and waits for its reply until the probe's ctx ends. One request,
+// not PingOnce's two a second: a reply to a second request half a second later would describe the path then,
+// not at the probe's start. Raw ICMP needs root or CAP_NET_RAW.
+func PingPath(name, ip string) WatchPath {
+	return WatchPath{Name: name, Probe: func(ctx context.Context) error {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			return fmt.Errorf("ping %q: not an IP address", ip)
+		}
+		start := time.Now()
+		res, err := runPinger(ctx, addr, 1)
+		switch {
+		case res.Received > 0:
+			return nil
+		case err != nil:
+			return fmt.Errorf("ping %s: %w", ip, err)
+		}
+		return fmt.Errorf("ping %s: no echo reply within %s", ip, time.Since(start).Round(time.Millisecond))
+	}}
+}
+
+// TCPPath connects to address (host:port, such as the ssh port of a floating IP) once: the path is up when the
+// connection is accepted. Refused is down (nothing listens), and so is no answer before the probe's ctx ends.
+func TCPPath(name, address string) WatchPath {
+	return WatchPath{Name: name, Probe: func(ctx context.Context) error {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", address)
+		if err != nil {
+			return fmt.Errorf("connect to %s: %w", address, unwrapOp(err))
+		}
+		conn.Close()
+		return nil
+	}}
+}
+
+// HTTPPath sends one GET url (no proxy, no redirects followed, a new connection each time): the path is up when
+// the status is 2xx.
+func HTTPPath(name, url string) WatchPath {
+	return WatchPath{Name: name, Probe: func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("http GET %s: %w", url, err)
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("http GET %s: %w", url, unwrapOp(err))
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return fmt.Errorf("http GET %s: status %d, body %q", url, resp.StatusCode, excerpt(body))
+		}
+		return nil
+	}}
+}
+
+// unwrapOp drops the wrappers that repeat what the message already says (the URL, "dial tcp ADDR", "connect").
+func unwrapOp(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
+		err = oe.Err
+	}
+	if se, ok := errors.AsType[*os.SyscallError](err); ok {
+		err = se.Err
+	}
+	return err
+}
+
+// SessionPath runs cmd on h in a new session per probe, over one kept ssh connection: exit status 0 is up. The
+// connection is dialled at the first probe and again only when it broke: when it closed, a session could not
+// be opened on it, or a probe ran out of time and the connection then did not answer a keepalive within the
+// same time (a connection that hung through an outage is not trusted to recover: TCP's backoff would add
+// seconds to the downtime). Probes run concurrently over it. It is closed when the watch stops.
+//
+// While there is no connection (the first probes, or during an outage) each probe logs in on its own, so that
+// the end of an outage is seen at the first probe after it rather than after a login that started during the
+// outage times out; the first login is kept, the others are closed after their probe.
+//
+// From inside a VM: east-west ("ping -c1 -W1 10.0.0.12") and metadata
+// ("wget -q -T 1 -O /dev/null http://169.254.169.254/openstack/latest/meta_data.json"). The probe's ctx should
+// leave the command its own timeout plus a round trip.
+func SessionPath(name string, h Host, cmd string) WatchPath {
+	s := &keptSession{host: h, cmd: cmd}
+	return WatchPath{Name: name, Probe: s.probe, close: s.close}
+}
+
+type keptSession struct {
+	host Host
+	cmd  string
+
+	mu       sync.Mutex
+	client   *ssh.Client // nil: dial at the next probe
+	release  context.CancelFunc
+	checking *ssh.Client // the client a keepalive check runs on
+	closed   bool
+	wg       sync.WaitGroup // sessions and checks still running
+}
+
+func (s *keptSession) probe(ctx context.Context) error {
+	window := time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		window = time.Until(deadline)
+	}
+	client, done, err := s.get(ctx)
+	if err != nil {
+		return fmt.Errorf("ssh %s: connect: %w", s.host, err)
+	}
+	defer done()
+
+	result := make(chan error, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		result <- runSession(ctx, client, s.cmd)
+	}()
+	select {
+	case err = <-result:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		s.check(client, window)
+		return fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, s.cmd, ctx.Err())
+	}
+	if _, ok := errors.AsType[*ssh.ExitError](err); !ok {
+		s.drop(client)
+	}
+	return fmt.Errorf("ssh %s: run %q: %w", s.host, s.cmd, err)
+}
+
+// runSession runs cmd in a new session on client; ctx ending closes the session.
+func runSession(ctx context.Context, client *ssh.Client, cmd string) error {
+	session, err := client.NewSession()
+	if err != nil {
+		return fmt.Errorf("open session: %w", err)
+	}
+	defer session.Close()
+	stop := context.AfterFunc(ctx, func() { session.Close() })
+	defer stop()
+	var stderr strings.Builder
+	session.Stderr = &limitedWriter{w: &stderr, n: 1024}
+	err = session.Run(cmd)
+	if exit, ok := errors.AsType[*ssh.ExitError](err); ok {
+		return fmt.Errorf("exit status %d, stderr: %q: %w", exit.ExitStatus(), strings.TrimSpace(stderr.String()), err)
+	}
+	return err
+}
+
+// get returns the kept client, dialling one if there is none; done releases what this probe alone used.
+func (s *keptSession) get(ctx context.Context) (*ssh.Client, func(), error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, errors.New("the watch has stopped")
+	}
+	if c := s.client; c != nil {
+		s.mu.Unlock()
+		return c, func() {}, nil
+	}
+	s.mu.Unlock()
+
+	// Probes that find no connection dial concurrently: the first to log in keeps its connection, so the end
+	// of an outage is seen at the first probe after it, not after a dial that started during it times out.
+	c, release, err := s.dial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != nil || s.closed {
+		return c, release, nil // used by this probe only
+	}
+	s.client, s.release = c, release
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = c.Wait()
+		s.drop(c)
+	}()
+	return c, func() {}, nil
+}
+
+// dial logs in once; the login is bounded by ctx, the connection outlives it until released.
+func (s *keptSession) dial(ctx context.Context) (*ssh.Client, context.CancelFunc, error) {
+	life, release := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, release)
+	c, err := dial(life, s.host)
+	if !stop() { // ctx ended during the login: release closed the connection, if there was one
+		if err == nil {
+			err = fmt.Errorf("logged in too late: %w", ctx.Err())
+		} else {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+	}
+	if err != nil {
+		release()
+		return nil, nil, unwrapOp(err)
+	}
+	return c, release, nil
+}
+
+// check sends a keepalive on a client that let a probe run out of time, and drops it if no reply comes within
+// window. One check at a time per client.
+func (s *keptSession) check(c *ssh.Client, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != c || s.checking == c || s.closed {
+		return
+	}
+	s.checking = c
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		replied := make(chan struct{})
+		go func() {
+			_, _, _ = c.SendRequest("keepalive@openssh.com", true, nil) // any reply, even "unknown", is a live connection
+			close(replied)
+		}()
+		timer := time.NewTimer(window)
+		defer timer.Stop()
+		select {
+		case <-replied:
+		case <-timer.C:
+			s.drop(c)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.checking == c {
+			s.checking = nil
+		}
+	}()
+}
+
+// drop closes c and forgets it if it is the kept client.
+func (s *keptSession) drop(c *ssh.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == c {
+		s.client = nil
+		s.release()
+	}
+	c.Close()
+}
+
+// close closes the kept connection and waits for the sessions and checks still running on it.
+func (s *keptSession) close() {
+	s.mu.Lock()
+	s.closed = true
+	if s.client != nil {
+		s.client.Close()
+		s.client = nil
+		s.release()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// limitedWriter keeps the first n bytes written and discards the rest.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
