@@ -3,10 +3,12 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"golang.org/x/crypto/ssh"
 
@@ -95,9 +97,20 @@ func serverHost(ctx context.Context, c *cloud.Cloud, id string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	s, err := servers.Get(ctx, cc, id).Extract()
-	if err != nil {
-		return "", fmt.Errorf("server %s: %w", id, err)
-	}
-	return s.Host, nil
+	var host string
+	// a read: tried again while the API does not answer (an upgrade restarts it), for up to a minute
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	err = probe.WaitFor(rctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+		s, err := servers.Get(ctx, cc, id).Extract()
+		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			return false, probe.Permanent(fmt.Errorf("server %s is gone", id))
+		}
+		if err != nil {
+			return false, fmt.Errorf("server %s: %w", id, err)
+		}
+		host = s.Host
+		return true, nil
+	})
+	return host, err
 }
