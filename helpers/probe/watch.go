@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,6 +92,7 @@ type Watcher struct {
 
 	endMu sync.Mutex
 	ended time.Time // when the caller's ctx ended, if it did before Stop
+	from  time.Time // set by WaitUp: the report starts here
 }
 
 type watchedPath struct {
@@ -166,12 +168,27 @@ func (w *Watcher) Stop() WatchReport {
 		grace.Stop()
 		w.endMu.Lock()
 		ended := w.ended
-		w.endMu.Unlock()
 		if ended.IsZero() || ended.After(stopped) {
 			ended = stopped
 		}
+		from := w.from
+		w.endMu.Unlock()
 		w.report = WatchReport{Started: w.started, Ended: ended, Interval: w.interval}
+		if !from.IsZero() {
+			w.report.Started = from
+		}
 		for _, p := range w.paths {
+			if !from.IsZero() { // the warm-up is not part of the report
+				p.mu.Lock()
+				kept := p.records[:0]
+				for _, r := range p.records {
+					if !r.at.Before(from) {
+						kept = append(kept, r)
+					}
+				}
+				p.records = kept
+				p.mu.Unlock()
+			}
 			w.report.Paths = append(w.report.Paths, p.report(ended))
 			if p.path.close != nil {
 				p.path.close()
@@ -309,4 +326,54 @@ func outageCount(n int) string {
 		return "1 outage"
 	}
 	return fmt.Sprintf("%d outages", n)
+}
+
+// Up reports whether every path is up now: of each path's probes that have
+// ended, the one that started last succeeded. Callers wait for it before
+// they inject or start what the watch is to measure (a kept ssh session logs
+// in during the first probes).
+func (w *Watcher) Up() bool {
+	for _, p := range w.paths {
+		p.mu.Lock()
+		var last *probeRecord
+		for i := range p.records {
+			if last == nil || p.records[i].at.After(last.at) {
+				last = &p.records[i]
+			}
+		}
+		up := last != nil && last.ok
+		p.mu.Unlock()
+		if !up {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitUp waits until every path is up (Up), polling every interval, and from
+// then on is when the report starts: the warm-up (a kept ssh session logging
+// in, a path not up yet) is left out of it. It returns ctx's error, naming the
+// paths still down, when ctx ends first.
+func (w *Watcher) WaitUp(ctx context.Context) error {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for !w.Up() {
+		select {
+		case <-ctx.Done():
+			var down []string
+			for _, p := range w.paths {
+				p.mu.Lock()
+				if p.lastErr != "" {
+					down = append(down, p.path.Name+": "+p.lastErr)
+				}
+				p.mu.Unlock()
+			}
+			return fmt.Errorf("the watched paths were not all up: %s: %w", strings.Join(down, "; "), ctx.Err())
+		case <-t.C:
+		}
+	}
+	w.endMu.Lock()
+	w.from = time.Now()
+	w.endMu.Unlock()
+	return nil
 }

@@ -117,7 +117,12 @@ type keptSession struct {
 	release  context.CancelFunc
 	checking *ssh.Client // the client a keepalive check runs on
 	closed   bool
-	wg       sync.WaitGroup // sessions and checks still running
+	logins   int                // logins under way
+	lastErr  error              // how the last login failed (nil after one succeeded)
+	event    chan struct{}      // closed when a login ends (a new one is made for the next)
+	base     context.Context    // every login's context: cancelled when the watch stops
+	stopAll  context.CancelFunc // cancels base
+	wg       sync.WaitGroup     // sessions and checks still running
 }
 
 func (s *keptSession) probe(ctx context.Context) error {
@@ -173,7 +178,21 @@ func runSession(ctx context.Context, client *ssh.Client, cmd string) error {
 	return err
 }
 
-// get returns the kept client, dialling one if there is none; done releases what this probe alone used.
+// How a kept session logs in: in the background, each login bounded by
+// sessionLoginTimeout and not by the probe that started it (a login to a
+// guest on a busy host can take longer than a probe may), at most
+// sessionMaxLogins at a time. A probe that finds no connection starts a login
+// (unless that many are under way) and waits, within its own timeout, for one
+// to finish. The first login that succeeds becomes the kept connection.
+// During an outage logins time out one after another, so the end of an outage
+// is seen at most sessionLoginTimeout/sessionMaxLogins after it.
+const (
+	sessionLoginTimeout = 6 * time.Second
+	sessionMaxLogins    = 8
+)
+
+// get returns the kept client, waiting (within ctx) for a login when there is none; done is a no-op kept for
+// the callers' symmetry.
 func (s *keptSession) get(ctx context.Context) (*ssh.Client, func(), error) {
 	s.mu.Lock()
 	if s.closed {
@@ -184,46 +203,92 @@ func (s *keptSession) get(ctx context.Context) (*ssh.Client, func(), error) {
 		s.mu.Unlock()
 		return c, func() {}, nil
 	}
+	if s.event == nil {
+		s.event = make(chan struct{})
+	}
+	if s.logins < sessionMaxLogins {
+		s.logins++
+		s.wg.Add(1)
+		go s.login()
+	}
+	event := s.event
 	s.mu.Unlock()
+	for {
+		select {
+		case <-event:
+		case <-ctx.Done():
+			s.mu.Lock()
+			last := s.lastErr
+			s.mu.Unlock()
+			if last != nil {
+				return nil, nil, fmt.Errorf("%w (still logging in; the last login failed: %w)", ctx.Err(), last)
+			}
+			return nil, nil, fmt.Errorf("%w (still logging in)", ctx.Err())
+		}
+		s.mu.Lock()
+		c, err, closed := s.client, s.lastErr, s.closed
+		if s.event == nil {
+			s.event = make(chan struct{})
+		}
+		event = s.event
+		s.mu.Unlock()
+		switch {
+		case closed:
+			return nil, nil, errors.New("the watch has stopped")
+		case c != nil:
+			return c, func() {}, nil
+		case err != nil:
+			return nil, nil, err
+		}
+	}
+}
 
-	// Probes that find no connection dial concurrently: the first to log in keeps its connection, so the end
-	// of an outage is seen at the first probe after it, not after a dial that started during it times out.
-	c, release, err := s.dial(ctx)
-	if err != nil {
-		return nil, nil, err
+// login logs in once, bounded by sessionLoginTimeout (and the watch's end);
+// it keeps the connection when none is kept yet, and tells the waiting probes.
+func (s *keptSession) login() {
+	defer s.wg.Done()
+	s.mu.Lock()
+	if s.base == nil {
+		s.base, s.stopAll = context.WithCancel(context.Background())
+	}
+	base := s.base
+	s.mu.Unlock()
+	life, release := context.WithCancel(base)
+	timer := time.AfterFunc(sessionLoginTimeout, release)
+	c, err := dial(life, s.host)
+	if !timer.Stop() && err == nil { // the bound ran out just as the login ended: release closed it
+		err = fmt.Errorf("login took longer than %s", sessionLoginTimeout)
+		c.Close()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.client != nil || s.closed {
-		return c, release, nil // used by this probe only
+	s.logins--
+	notify := func() {
+		if s.event != nil {
+			close(s.event)
+			s.event = nil
+		}
 	}
-	s.client, s.release = c, release
+	if err != nil {
+		release()
+		s.lastErr = unwrapOp(err)
+		notify()
+		return
+	}
+	if s.client != nil || s.closed {
+		c.Close() // another login won, or the watch is over
+		release()
+		notify()
+		return
+	}
+	s.client, s.release, s.lastErr = c, release, nil
+	notify()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		_ = c.Wait()
 		s.drop(c)
 	}()
-	return c, func() {}, nil
-}
-
-// dial logs in once; the login is bounded by ctx, the connection outlives it until released.
-func (s *keptSession) dial(ctx context.Context) (*ssh.Client, context.CancelFunc, error) {
-	life, release := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, release)
-	c, err := dial(life, s.host)
-	if !stop() { // ctx ended during the login: release closed the connection, if there was one
-		if err == nil {
-			err = fmt.Errorf("logged in too late: %w", ctx.Err())
-		} else {
-			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-		}
-	}
-	if err != nil {
-		release()
-		return nil, nil, unwrapOp(err)
-	}
-	return c, release, nil
 }
 
 // check sends a keepalive on a client that let a probe run out of time, and drops it if no reply comes within
@@ -273,6 +338,13 @@ func (s *keptSession) drop(c *ssh.Client) {
 func (s *keptSession) close() {
 	s.mu.Lock()
 	s.closed = true
+	if s.stopAll != nil {
+		s.stopAll() // logins under way end now
+	}
+	if s.event != nil {
+		close(s.event)
+		s.event = nil
+	}
 	if s.client != nil {
 		s.client.Close()
 		s.client = nil

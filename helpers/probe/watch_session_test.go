@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type tcpProxy struct {
 	ln       net.Listener
 	target   string
+	delay    time.Duration // before each accepted connection is forwarded: a slow login
 	accepted atomic.Int32
 	open     atomic.Int32
 
@@ -37,13 +39,15 @@ func (c *proxiedConn) close() {
 	c.server.Close()
 }
 
-func startProxy(t *testing.T, target string) *tcpProxy {
+func startProxy(t *testing.T, target string) *tcpProxy { return startProxyDelayed(t, target, 0) }
+
+func startProxyDelayed(t *testing.T, target string, delay time.Duration) *tcpProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tcpProxy{ln: ln, target: target}
+	p := &tcpProxy{ln: ln, target: target, delay: delay}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -52,6 +56,7 @@ func startProxy(t *testing.T, target string) *tcpProxy {
 			if err != nil {
 				return
 			}
+			time.Sleep(p.delay)
 			server, err := net.Dial("tcp", target)
 			if err != nil {
 				client.Close()
@@ -283,4 +288,33 @@ func TestSessionPathInWatch(t *testing.T) {
 	if len(o) != 1 || !o[0].Open || o[0].Error != want {
 		t.Fatalf("outages %+v, want one open with %q", o, want)
 	}
+}
+
+// A login slower than a probe may take (a guest on a busy host) still becomes the kept connection: logins run
+// in the background, bounded on their own; probes meanwhile fail saying so.
+func TestSessionPathSlowLogin(t *testing.T) {
+	t.Parallel()
+	keys := newKeys(t)
+	srv := startSSHServer(t, "vm-1", "127.0.0.1:0", keys.Signer.PublicKey())
+	proxy := startProxyDelayed(t, srv.ln.Addr().String(), 600*time.Millisecond)
+	p := SessionPath("metadata/vm-1", Host{Address: "127.0.0.1", Port: proxy.port(), User: "root", Signer: keys.Signer}, "echo ok")
+	defer p.close()
+	err := probeWithin(p, t.Context(), 150*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "still logging in") {
+		t.Fatalf("first probe: %v, want a failure while the login is under way", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err = probeWithin(p, t.Context(), 150*time.Millisecond); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe succeeded within 5s of a 600ms login: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := proxy.accepted.Load(); n > sessionMaxLogins {
+		t.Fatalf("%d logins, want at most %d at a time", n, sessionMaxLogins)
+	}
+	proxy.waitOpen(t, 1) // the extra logins are closed; one connection is kept
 }

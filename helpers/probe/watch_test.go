@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -368,6 +369,43 @@ func TestWatchPaths(t *testing.T) {
 	if os.Geteuid() == 0 {
 		if err := probe(PingPath("ping/lo", "127.0.0.1")); err != nil {
 			t.Errorf("ping loopback: %v", err)
+		}
+	}
+}
+
+func TestWatchUp(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	w := StartWatch(t.Context(), []WatchPath{
+		{Name: "a", Probe: func(context.Context) error { return nil }},
+		{Name: "b", Probe: func(context.Context) error {
+			if down.Load() {
+				return errors.New("down")
+			}
+			return nil
+		}},
+	}, WatchOptions{Interval: 10 * time.Millisecond})
+	defer w.Stop()
+	time.Sleep(50 * time.Millisecond)
+	if w.Up() {
+		t.Fatal("Up while path b fails")
+	}
+	short, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	defer cancel()
+	if err := w.WaitUp(short); err == nil || !strings.Contains(err.Error(), "b: down") {
+		t.Fatalf("WaitUp while b is down: %v, want an error naming b", err)
+	}
+	down.Store(false)
+	ctx, cancel2 := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel2()
+	if err := w.WaitUp(ctx); err != nil {
+		t.Fatalf("WaitUp: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	rep := w.Stop()
+	for _, p := range rep.Paths {
+		if p.Failed != 0 || len(p.Outages) != 0 {
+			t.Errorf("%s: %d failures, %v: the warm-up before WaitUp must not be in the report", p.Name, p.Failed, p.Outages)
 		}
 	}
 }
