@@ -19,7 +19,7 @@ REPORTS := $(ROOT)/reports
 # The lab's clouds (scripts/lab writes them).
 LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 # Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
-CLOUD_TEST_TIMEOUT ?= 45m
+CLOUD_TEST_TIMEOUT ?= 60m
 
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         cloud-test bench bench-scale check clean clean-cloud
@@ -84,12 +84,13 @@ lab-smoke: tools lab-up
 	$(LAB_ENV) $(GOTESTSUM) --junitfile $(REPORTS)/lab-smoke.junit.xml --format standard-verbose -- \
 		-count=1 -timeout $(CLOUD_TEST_TIMEOUT) -run 'TestLabSmoke' ./tests/
 
-## cloud-test: every cloud test (endpoint, operator with faults, functional, operator mode, lab smoke) against the lab
+## cloud-test: every cloud test (endpoint, operator with faults, operator mode, lab smoke, the upgrade gate with a real package upgrade of the lab and the functional scenario after it, comprehensive) against the lab
 cloud-test: tools lab-up
 	@mkdir -p $(REPORTS)
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
+		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
-		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
+		-count=1 -p 1 -parallel 3 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
 
 ## bench: the endpoint check set against the lab, 30 times as lab-member and as lab-admin (wall per set, p50/p95 per service)
 bench: tools lab-up

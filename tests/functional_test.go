@@ -29,6 +29,9 @@ import (
 //
 // Variables: see scenario.EnvVars (CLOUDPULSE_IMAGE, CLOUDPULSE_FLAVOR, ...).
 func TestFunctional(t *testing.T) {
+	if os.Getenv("CLOUDPULSE_FUNCTIONAL_IN_UPGRADE") == "1" {
+		t.Skip("runs as TestUpgrade/functional: the same scenario and assertions, after the lab's upgrade (CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1, set by make cloud-test)")
+	}
 	runFunctional(t, cloudConfig(t), nil, nil)
 }
 
@@ -124,8 +127,8 @@ func runFunctional(t *testing.T, cfg *cloud.Config, adjust func(*scenario.Functi
 // functional-lab-smoke.json).
 func reportPath(t *testing.T) string {
 	p := os.Getenv("CLOUDPULSE_REPORT")
-	if p == "" || t.Name() == "TestFunctional" {
-		return p
+	if p == "" || t.Name() == "TestFunctional" || t.Name() == "TestUpgrade/functional" {
+		return p // TestUpgrade/functional is TestFunctional after the upgrade (make test runs only it)
 	}
 	name := strings.TrimPrefix(strings.TrimPrefix(t.Name(), "Test"), "Functional")
 	var kebab strings.Builder

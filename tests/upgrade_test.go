@@ -110,6 +110,15 @@ func TestUpgrade(t *testing.T) {
 		t.Logf("post phase wall %.1fs", res.Wall.Seconds())
 	})
 
+	// the control plane still takes new work: a fresh Functional run, as a member, with every assertion of
+	// TestFunctional (make test runs it only here, after the upgrade: CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1)
+	t.Run("functional", func(t *testing.T) {
+		if os.Getenv("CLOUDPULSE_UPGRADE_FUNCTIONAL") == "0" {
+			t.Skip("CLOUDPULSE_UPGRADE_FUNCTIONAL=0")
+		}
+		runFunctional(t, cloudConfig(t), nil, nil)
+	})
+
 	t.Run("breakage", func(t *testing.T) {
 		if os.Getenv("CLOUDPULSE_LAB") != "1" || os.Getenv("CLOUDPULSE_ADMIN_CLOUD") == "" {
 			t.Skip("breaks the snapshot and stops the l3 agent: only on the lab (CLOUDPULSE_LAB=1), as its admin")
