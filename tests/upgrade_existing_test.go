@@ -12,6 +12,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
@@ -123,7 +125,12 @@ func readExisting(t *testing.T, ctx context.Context, c *cloud.Cloud, tools tf.To
 		run.err = err
 		return run
 	}
-	if run.stateBefore, run.err = tenantState(ctx, c, ids, volumeID); run.err != nil {
+	// Functional's volume/detach check left the volume detached: attach it
+	// again, as a tenant's server would have it (destroy detaches it).
+	if run.err = attachVolume(ctx, c, ids[0], volumeID); run.err != nil {
+		return run
+	}
+	if run.stateBefore, run.err = settledState(ctx, c, ids, volumeID); run.err != nil {
 		return run
 	}
 	// one by name, one by id
@@ -185,6 +192,58 @@ func readExisting(t *testing.T, ctx context.Context, c *cloud.Cloud, tools tf.To
 	}
 	run.stateAfter, run.err = tenantState(ctx, c, ids, volumeID)
 	return run
+}
+
+// settledState is tenantState once two reads 5 s apart agree (Nova and
+// Cinder finish an attachment with updates of their own).
+func settledState(ctx context.Context, c *cloud.Cloud, ids []string, volumeID string) (map[string]string, error) {
+	prev, err := tenantState(ctx, c, ids, volumeID)
+	if err != nil {
+		return nil, err
+	}
+	for range 12 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+		cur, err := tenantState(ctx, c, ids, volumeID)
+		if err != nil {
+			return nil, err
+		}
+		if maps.Equal(prev, cur) {
+			return cur, nil
+		}
+		prev = cur
+	}
+	return nil, fmt.Errorf("the servers, ports, floating IPs and volume kept changing for a minute: %v", prev)
+}
+
+// attachVolume attaches volumeID to serverID and waits until it is in use.
+func attachVolume(ctx context.Context, c *cloud.Cloud, serverID, volumeID string) error {
+	compute, err := c.Compute()
+	if err != nil {
+		return err
+	}
+	bs, err := c.BlockStorage()
+	if err != nil {
+		return err
+	}
+	if _, err := volumeattach.Create(ctx, compute, serverID, volumeattach.CreateOpts{VolumeID: volumeID}).Extract(); err != nil {
+		return fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	return probe.WaitFor(wctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+		v, err := volumes.Get(ctx, bs, volumeID).Extract()
+		if err != nil {
+			return false, err
+		}
+		if v.Status == "error" || v.Status == "error_attaching" {
+			return false, probe.Permanent(fmt.Errorf("volume %s: %s", volumeID, v.Status))
+		}
+		return v.Status == "in-use", fmt.Errorf("volume %s is %s", volumeID, v.Status)
+	})
 }
 
 // withoutFloatingIP runs the floating-ip check of server name against a copy

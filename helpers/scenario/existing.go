@@ -109,6 +109,11 @@ func (v existingVars) toMap() (map[string]any, error) {
 	if v.Cloud == nil {
 		delete(m, "cloud") // null: OS_CLOUD
 	}
+	for k, empty := range map[string]any{"floating_ips": map[string]any{}, "volumes": []any{}, "security_group_rules": map[string]any{}} {
+		if m[k] == nil {
+			m[k] = empty
+		}
+	}
 	return m, nil
 }
 
@@ -156,7 +161,7 @@ func ExistingVars(ctx context.Context, c *cloud.Cloud, sel ExistingSelection) (m
 	if err != nil {
 		return nil, err
 	}
-	v := existingVars{ServerIDs: ids, FloatingIPs: map[string]string{}, SecurityGroupRules: map[string][]ExistingRule{}}
+	v := existingVars{ServerIDs: ids, FloatingIPs: map[string]string{}, Volumes: []existingVolumeVar{}, SecurityGroupRules: map[string][]ExistingRule{}}
 	if c.Name != "" && c.Name != cloud.EnvCloud { // from clouds.yaml, as Functional passes it
 		name := c.Name
 		v.Cloud = &name
@@ -413,7 +418,7 @@ func ExistingVerifyVars(ctx context.Context, c *cloud.Cloud, snapshot map[string
 			delete(v.FloatingIPs, addr)
 		}
 	}
-	var vols []existingVolumeVar
+	vols := []existingVolumeVar{} // never null: the fixture iterates over it
 	for _, vol := range v.Volumes {
 		ok, err := exists("volume "+vol.ID, volumes.Get(ctx, bs, vol.ID).Err)
 		if err != nil {
