@@ -94,6 +94,7 @@ func TestUpgradeExisting(t *testing.T) {
 
 	// nothing was touched
 	require.NotEmpty(t, got.stateBefore)
+	t.Logf("unchanged by the read-only flow: %d servers, ports, floating IPs and volumes", len(got.stateBefore))
 	assert.Equal(t, got.stateBefore, got.stateAfter, "servers, ports, floating IPs and volumes after the read-only flow")
 
 	// a verify read without the first server's floating IP fails naming it
