@@ -1,6 +1,7 @@
 // Command cpulse checks the health of an OpenStack cloud the way its users use it.
 //
 //	cpulse check endpoint|operator|functional|comprehensive|all [--cloud NAME] [--service-map FILE] [--json]
+//	cpulse upgrade snapshot|watch|verify|finish [--state DIR] [--cloud NAME] [--resources FILE] [--create=false]
 //	cpulse cleanup [--cloud NAME] [--state-dir DIR] [--older-than 2h] [--dry-run]
 //
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
@@ -32,6 +33,8 @@ const usage = `cpulse checks the health of an OpenStack cloud the way its users 
 Usage:
   cpulse check endpoint|operator|<scenario>|all [flags]  run checks, print a table (or --json);
                                                         scenarios: functional, comprehensive
+  cpulse upgrade snapshot|watch|verify|finish [flags]    the upgrade gate: snapshot before, downtime during,
+                                                        the same assertions after (state in $CLOUDPULSE_UPGRADE_STATE)
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
 
 Run "cpulse check -h" or "cpulse cleanup -h" for flags.
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	case "cleanup":
 		return runCleanup(ctx, args[1:], stdout, stderr)
+	case "upgrade":
+		return runUpgrade(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

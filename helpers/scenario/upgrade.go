@@ -268,7 +268,7 @@ func (u *Upgrade) Save(ctx context.Context, cloudName string, ws *tf.Workspace, 
 		return err
 	}
 	fo := u.f.Options()
-	s := &Snapshot{Format: snapshotFormat, Fixture: UpgradeFixture, FixtureSHA256: h, RunID: u.RunID(), Cloud: cloudName,
+	s := &Snapshot{Format: snapshotFormat, Mode: ModeCreate, Fixture: UpgradeFixture, FixtureSHA256: h, RunID: u.RunID(), Cloud: cloudName,
 		Workspace: filepath.Base(ws.Root), Created: time.Now().UTC(), SSHUser: fo.SSHUser, CreateProject: fo.CreateProject, Resources: u.res}
 	for _, vm := range u.res.VM {
 		obs, ok := u.obs[vm]

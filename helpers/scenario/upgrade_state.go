@@ -48,7 +48,21 @@ type Snapshot struct {
 	Resources     Resources   `json:"resources"`
 	Servers       []ServerObs `json:"servers"`
 	Admin         bool        `json:"admin"` // hosts were read (as admin)
+
+	// Mode is ModeCreate (fixtures/upgrade, built by the snapshot) or
+	// ModeExisting (fixtures/upgrade-existing: a tenant's resources, read only).
+	Mode string `json:"mode"`
+	// ExistingVars and Before: in ModeExisting, the fixture's variables and
+	// outputs at snapshot time (what verify compares with).
+	ExistingVars map[string]any `json:"existing_vars,omitempty"`
+	Before       tf.Outputs     `json:"before,omitempty"`
 }
+
+// Snapshot modes.
+const (
+	ModeCreate   = "create"
+	ModeExisting = "existing"
+)
 
 // ServerObs is what the pre phase saw of one VM.
 type ServerObs struct {
@@ -66,12 +80,14 @@ type ServerObs struct {
 	VolumeSHA256 string    `json:"volume_sha256"` // of the block written at volumeOffset
 }
 
-// FixtureHash is the sha256 of the fixture and the modules it uses, as they
-// are under root (file names and contents, in order).
-func FixtureHash(root string) (string, error) {
+// FixtureHash is the sha256 of fixtures/upgrade and the modules it uses, as
+// they are under root (file names and contents, in order).
+func FixtureHash(root string) (string, error) { return fixtureHash(root, UpgradeFixture) }
+
+func fixtureHash(root, fixture string) (string, error) {
 	h := sha256.New()
 	var files []string
-	for _, dir := range []string{UpgradeFixture, "modules"} {
+	for _, dir := range []string{fixture, "modules"} {
 		base := filepath.Join(root, dir)
 		err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -152,8 +168,11 @@ func LoadSnapshot(dir, root string) (*Snapshot, error) {
 	if s.Format != snapshotFormat {
 		return nil, fmt.Errorf("upgrade: %s has format %d, this cpulse reads format %d: verify it with the cpulse that made it", filepath.Join(dir, SnapshotFile), s.Format, snapshotFormat)
 	}
+	if s.Mode == "" {
+		s.Mode = ModeCreate
+	}
 	if root != "" {
-		h, err := FixtureHash(root)
+		h, err := fixtureHash(root, s.Fixture)
 		if err != nil {
 			return nil, err
 		}

@@ -150,6 +150,11 @@ func Verify(ctx context.Context, c *cloud.Cloud, dir string, o PhaseOptions) (Ve
 	}
 	defer ex.Workspace().Release()
 	res.RunID, res.Snapshot = snap.RunID, snap
+	if snap.Mode == ModeExisting {
+		err := verifyExisting(ctx, c, snap, ex, o, &res)
+		res.Wall = time.Since(start)
+		return res, err
+	}
 	key, err := loadKey(dir)
 	if err != nil {
 		return res, err
@@ -279,6 +284,10 @@ func Finish(ctx context.Context, c *cloud.Cloud, dir string, o PhaseOptions) err
 		return fmt.Errorf("upgrade finish: %w (the state stays in %s; run finish again)", err, dir)
 	}
 	_ = ex.Workspace().Release()
+	if snap.Mode == ModeExisting { // data sources only: destroy forgot them, the resources are the tenant's and stay
+		o.Logf("upgrade finish: run %s forgotten; the existing resources it read are untouched", snap.RunID)
+		return RemoveStateDir(dir, snap)
+	}
 	var left []string
 	err = probe.WaitFor(ctx, 5*time.Second, func(ctx context.Context) (bool, error) {
 		found, err := Find(ctx, c, snap.RunID, outputScope(out)...)
