@@ -96,36 +96,72 @@ func unwrapOp(err error) error {
 // same time (a connection that hung through an outage is not trusted to recover: TCP's backoff would add
 // seconds to the downtime). Probes run concurrently over it. It is closed when the watch stops.
 //
-// While there is no connection (the first probes, or during an outage) each probe logs in on its own, so that
-// the end of an outage is seen at the first probe after it rather than after a login that started during the
-// outage times out; the first login is kept, the others are closed after their probe.
+// The paths of one watch that log in to the same user@address share that connection (a guest's ssh server
+// refuses many logins at once, and each costs a slow guest a key exchange). While there is none (the first
+// probes, or during an outage), logins run in the background, bounded on their own (see sessionLoginTimeout).
 //
 // From inside a VM: east-west ("ping -c1 -W1 10.0.0.12") and metadata
 // ("wget -q -T 1 -O /dev/null http://169.254.169.254/openstack/latest/meta_data.json"). The probe's ctx should
 // leave the command its own timeout plus a round trip.
 func SessionPath(name string, h Host, cmd string) WatchPath {
-	s := &keptSession{host: h, cmd: cmd}
-	return WatchPath{Name: name, Probe: s.probe, close: s.close}
+	s := sharedSession(h)
+	return WatchPath{Name: name, Probe: func(ctx context.Context) error { return s.probe(ctx, cmd) }, close: s.release1}
+}
+
+// sessions are the kept connections in use, by user@address:port, each with how many paths use it.
+var (
+	sessionsMu sync.Mutex
+	sessions   = map[string]*keptSession{}
+)
+
+// sharedSession is the kept connection to h that the watch's other paths to h use, or a new one.
+func sharedSession(h Host) *keptSession {
+	key := h.String()
+	sessionsMu.Lock()
+	defer sessionsMu.Unlock()
+	if s, ok := sessions[key]; ok && h.Signer == s.host.Signer && string(h.PrivateKey) == string(s.host.PrivateKey) && h.HostKeys == s.host.HostKeys {
+		s.users++
+		return s
+	}
+	s := &keptSession{host: h, key: key, users: 1}
+	sessions[key] = s
+	return s
+}
+
+// release1 is one path done with s: the last one closes it.
+func (s *keptSession) release1() {
+	sessionsMu.Lock()
+	s.users--
+	last := s.users == 0
+	if last && sessions[s.key] == s {
+		delete(sessions, s.key)
+	}
+	sessionsMu.Unlock()
+	if last {
+		s.close()
+	}
 }
 
 type keptSession struct {
-	host Host
-	cmd  string
+	host  Host
+	key   string
+	users int // paths using it (sessionsMu)
 
-	mu       sync.Mutex
-	client   *ssh.Client // nil: dial at the next probe
-	release  context.CancelFunc
-	checking *ssh.Client // the client a keepalive check runs on
-	closed   bool
-	logins   int                // logins under way
-	lastErr  error              // how the last login failed (nil after one succeeded)
-	event    chan struct{}      // closed when a login ends (a new one is made for the next)
-	base     context.Context    // every login's context: cancelled when the watch stops
-	stopAll  context.CancelFunc // cancels base
-	wg       sync.WaitGroup     // sessions and checks still running
+	mu        sync.Mutex
+	client    *ssh.Client // nil: dial at the next probe
+	release   context.CancelFunc
+	checking  *ssh.Client // the client a keepalive check runs on
+	closed    bool
+	logins    int                // logins under way
+	lastLogin time.Time          // when the last one started
+	lastErr   error              // how the last login failed (nil after one succeeded)
+	event     chan struct{}      // closed when a login ends (a new one is made for the next)
+	base      context.Context    // every login's context: cancelled when the watch stops
+	stopAll   context.CancelFunc // cancels base
+	wg        sync.WaitGroup     // sessions and checks still running
 }
 
-func (s *keptSession) probe(ctx context.Context) error {
+func (s *keptSession) probe(ctx context.Context, cmd string) error {
 	window := time.Second
 	if deadline, ok := ctx.Deadline(); ok {
 		window = time.Until(deadline)
@@ -140,7 +176,7 @@ func (s *keptSession) probe(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		result <- runSession(ctx, client, s.cmd)
+		result <- runSession(ctx, client, cmd)
 	}()
 	select {
 	case err = <-result:
@@ -152,12 +188,12 @@ func (s *keptSession) probe(ctx context.Context) error {
 		return nil
 	case ctx.Err() != nil:
 		s.check(client, window)
-		return fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, s.cmd, ctx.Err())
+		return fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, cmd, ctx.Err())
 	}
 	if _, ok := errors.AsType[*ssh.ExitError](err); !ok {
 		s.drop(client)
 	}
-	return fmt.Errorf("ssh %s: run %q: %w", s.host, s.cmd, err)
+	return fmt.Errorf("ssh %s: run %q: %w", s.host, cmd, err)
 }
 
 // runSession runs cmd in a new session on client; ctx ending closes the session.
@@ -186,9 +222,13 @@ func runSession(ctx context.Context, client *ssh.Client, cmd string) error {
 // to finish. The first login that succeeds becomes the kept connection.
 // During an outage logins time out one after another, so the end of an outage
 // is seen at most sessionLoginTimeout/sessionMaxLogins after it.
+// Besides a first one, a login starts only when the last one started at least sessionLoginEvery
+// ago (a guest's ssh server resets connections when too many logins are
+// pending: dropbear allows 5 per source address).
 const (
 	sessionLoginTimeout = 6 * time.Second
-	sessionMaxLogins    = 8
+	sessionMaxLogins    = 3
+	sessionLoginEvery   = time.Second
 )
 
 // get returns the kept client, waiting (within ctx) for a login when there is none; done is a no-op kept for
@@ -206,8 +246,9 @@ func (s *keptSession) get(ctx context.Context) (*ssh.Client, func(), error) {
 	if s.event == nil {
 		s.event = make(chan struct{})
 	}
-	if s.logins < sessionMaxLogins {
+	if s.logins == 0 || s.logins < sessionMaxLogins && time.Since(s.lastLogin) >= sessionLoginEvery {
 		s.logins++
+		s.lastLogin = time.Now()
 		s.wg.Add(1)
 		go s.login()
 	}

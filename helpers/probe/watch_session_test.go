@@ -318,3 +318,26 @@ func TestSessionPathSlowLogin(t *testing.T) {
 	}
 	proxy.waitOpen(t, 1) // the extra logins are closed; one connection is kept
 }
+
+// Paths to the same guest share its one connection (a guest's ssh server resets many pending logins); it is
+// closed when the last of them is done.
+func TestSessionPathsShareTheirHostsConnection(t *testing.T) {
+	t.Parallel()
+	proxy, h := sessionFixture(t)
+	a := SessionPath("metadata/vm-1", h, "echo metadata")
+	b := SessionPath("east-west/vm-1→vm-2", h, "echo ping")
+	for _, p := range []WatchPath{a, b, a, b} {
+		if err := probeWithin(p, t.Context(), 5*time.Second); err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+	}
+	if n := proxy.accepted.Load(); n != 1 {
+		t.Fatalf("%d ssh connections for two paths to one host, want 1", n)
+	}
+	a.close()
+	if err := probeWithin(b, t.Context(), 5*time.Second); err != nil {
+		t.Fatalf("the other path after the first is done: %v", err)
+	}
+	b.close()
+	proxy.waitOpen(t, 0)
+}
