@@ -104,6 +104,11 @@ upg_cache() {
   rm -rf "$tmp"
   say "cache: ${#fetch[@]} ${which^^} .debs downloaded into $DEB_CACHE"
 }
+# upg_cached old|new TABLE — every package of TABLE has a .deb of that version in the cache (names only: fast)
+upg_cached() {
+  local pkg ver
+  while read -r pkg ver; do deb_file "$pkg" "$ver" >/dev/null || return 1; done < <(awk -v c="$(upg_col "$1")" '{print $1, $c}' <<<"$2")
+}
 # upg_files old|new TABLE → the cached .debs of that version, each checked against SHA256SUMS
 upg_files() {
   local c pkg ver f sum
@@ -124,8 +129,12 @@ upg_install() {
   local files log=$LAB_LOG/upgrade-apt.log m n p
   mapfile -t files < <(upg_files "$1" "$2")
   export DEBIAN_FRONTEND=noninteractive
-  with_policy_rc_d eatmydata apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef \
-    -o Dpkg::Options::=--force-confold --no-install-recommends --allow-downgrades install "${files[@]}" >"$log" 2>&1 ||
+  local apt=(apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
+    --no-install-recommends --allow-downgrades install "${files[@]}")
+  # a version change only: apt must not want to remove anything (it would, were a dependency out of reach)
+  "${apt[@]}" -s >"$log" 2>&1 || { tail -20 "$log" >&2; die "apt-get cannot install the ${1^^} versions (log: $log)"; }
+  ! grep -q '^Remv ' "$log" || die "apt-get would remove packages to install the ${1^^} versions: $(awk '/^Remv /{printf "%s ", $2}' "$log")(log: $log)"
+  with_policy_rc_d eatmydata "${apt[@]}" >"$log" 2>&1 ||
     { tail -20 "$log" >&2; die "apt-get install of the ${1^^} versions failed (log: $log)"; }
   upg_on "$1" "$(upg_table)" || die "after apt-get, not every package is at its ${1^^} version (log: $log)"
   "$LAB_BIN/configure.sh" >"$LAB_LOG/upgrade-configure.log" 2>&1 ||
@@ -346,7 +355,7 @@ cmd_prepare() {
   [[ ${1:-} != --no-start ]] || no_start=1
   table=$(upg_table)
   [[ -n $table ]] || die "none of ${!UPG_VERSIONS[*]} is installed (scripts/lab/install.sh)"
-  if upg_on old "$table" && upg_files old "$table" >/dev/null 2>&1 && upg_files new "$table" >/dev/null 2>&1; then
+  if upg_on old "$table" && upg_cached old "$table" && upg_cached new "$table"; then
     say "prepare: already on the OLD versions ($(wc -l <<<"$table") packages), OLD and NEW .debs cached in $DEB_CACHE"
     return 0
   fi
