@@ -82,6 +82,7 @@ test_upgrade_prepare_exits_3_when_neither_mirror_nor_cache_has_the_old_versions(
   installed "$NEW" "$MNEW"
   mirror "$NEW" "$MNEW"
   local rc=0 out
+  # shellcheck disable=SC2119  # prepare without arguments
   out=$(cmd_prepare 2>&1) || rc=$?
   assert_eq 3 "$rc" "exit status"
   assert_eq "lab: the mirror no longer has the OLD versions (libmariadb3=$MOLD and 2 more), and the cache $T/cache does not either: no upgrade path" "$out" "message"
@@ -123,9 +124,11 @@ test_upgrade_versions_says_where_each_version_is() {
 test_upgrade_run_exits_3_when_not_on_the_old_versions() {
   installed "$NEW" "$MNEW"
   local rc=0 out
+  # shellcheck disable=SC2119  # run without arguments
   out=$(cmd_run 2>&1) || rc=$?
   assert_eq 3 "$rc" "exit status"
   assert_contains "$out" "lab: nothing to upgrade: the lab is not on the OLD versions (libmariadb3=$MNEW nova-api=$NEW"
+  # shellcheck disable=SC2016  # backquotes of the message
   assert_contains "$out" 'run `scripts/lab/upgrade.sh prepare` first'
 }
 
