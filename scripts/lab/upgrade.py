@@ -5,7 +5,7 @@
       GET URL every INTERVAL seconds (0.2) until SIGTERM/SIGINT; an answer is any HTTP status below 500 within 1 s
       (as lib.sh's http_answers). BACKEND ("-" for none) is an HAProxy backend whose server api-1's status is read
       from the admin socket ($HA_SOCKET) at every probe. On exit writes OUT (JSON): down_s (time the URL did not
-      answer), backend_down_s (time api-1 was not UP; null without BACKEND), transitions [{t, what, state}] with t
+      answer), backend_down_s (time api-1 was DOWN or MAINT, or HAProxy gone; null without BACKEND), transitions [{t, what, state}] with t
       in seconds from the start, samples.
   upgrade.py report STARTED DURATION PACKAGES STEPS APIS
       the run's report on stdout: STARTED (RFC 3339), DURATION (s), PACKAGES (lines "name from to"), STEPS (lines
@@ -55,6 +55,12 @@ def ha_status(sock_path, backend, server="api-1"):
     return "?"
 
 
+def backend_down(state):
+    """HAProxy sends no traffic to the server: DOWN (also "DOWN 1/2", going up), MAINT, or HAProxy itself gone ("?").
+    "UP 1/2" (going down: one check failed) still serves."""
+    return state.startswith(("DOWN", "MAINT", "?"))
+
+
 def summarize(samples, end):
     """samples: [(t, ok, backend_state)] in time order; end: when probing stopped. Each sample's state lasts until the
     next sample (the last one until end)."""
@@ -65,7 +71,7 @@ def summarize(samples, end):
         nxt = samples[i + 1][0] if i + 1 < len(samples) else end
         if not ok:
             down += nxt - t
-        if b is not None and not b.startswith("UP"):
+        if b is not None and backend_down(b):
             bdown += nxt - t
         if ok != prev_ok:
             transitions.append({"t": round(t, 3), "what": "frontend", "state": "answers" if ok else "no answer"})

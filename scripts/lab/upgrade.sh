@@ -214,7 +214,11 @@ restart_api() {
   if [[ -n $be ]]; then fe=$VIP:$port; else fe=$SVC_IP:$port; fi   # nova-api-metadata is not behind HAProxy
   out=$UPG_LOG/probe-$s.json
   probe_start "http://$fe$path" "${be:--}" "$out"
-  "$LAB_BIN/ctl" restart "$s" >>"$UPG_LOG/ctl.log" 2>&1 || { probe_stop; tail -5 "$UPG_LOG/ctl.log" >&2; return 1; }
+  local t0=$EPOCHREALTIME
+  "$LAB_BIN/ctl" stop "$s" >>"$UPG_LOG/ctl.log" 2>&1 || { probe_stop; tail -5 "$UPG_LOG/ctl.log" >&2; return 1; }
+  echo "  ($(secs_since "$t0") s)" >>"$UPG_LOG/ctl.log"; t0=$EPOCHREALTIME
+  "$LAB_BIN/ctl" start "$s" >>"$UPG_LOG/ctl.log" 2>&1 || { probe_stop; tail -5 "$UPG_LOG/ctl.log" >&2; return 1; }
+  echo "  ($(secs_since "$t0") s)" >>"$UPG_LOG/ctl.log"
   probe_stop
   printf '%s\t%s\t%s\n' "$s" "$fe" "$out" >>"$UPG_LOG/apis.tsv"
 }
@@ -233,15 +237,17 @@ lb_initialized_since() {                              # lb_initialized_since LOG
 # restart_daemon NAME — stop, start, and return when the API reports a heartbeat of the new process (ctl stop would
 # wait up to 35 s for the API to call the old one down: not needed to restart)
 restart_daemon() {
-  local s=$1 since off=0
+  local s=$1 since off=0 t0=$EPOCHREALTIME t1
   svc_def "$s" || die "unknown service $s"
   svc_stop "$s"
   since=$((EPOCHSECONDS + 1))                         # the old process is gone; the new one needs >1 s to report
+  t1=$EPOCHREALTIME
   [[ $s != neutron-linuxbridge-agent-* ]] || off=$(stat -c %s "$S_LOG" 2>/dev/null || echo 0)
   svc_start "$s"
   # each linuxbridge agent probes vxlan at start with a device of a fixed name: one at a time (as up.sh)
   [[ $s != neutron-linuxbridge-agent-* ]] || retry 120 "$s initialized (log: $S_LOG)" lb_initialized_since "$S_LOG" "$off"
   health fresh "$s" "$since" 120 >/dev/null
+  echo "$s: stopped in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s, started and reported in $(secs_since "$t1") s"
 }
 restart_parallel() {                                  # restart_parallel NAME... — restart_daemon each, side by side
   local s bgpids=() names=() i
@@ -249,6 +255,7 @@ restart_parallel() {                                  # restart_parallel NAME...
   for i in "${!bgpids[@]}"; do
     wait "${bgpids[$i]}" || { cat "$UPG_LOG/restart-${names[$i]}.log" >&2; die "restarting ${names[$i]} failed"; }
   done
+  for s; do cat "$UPG_LOG/restart-$s.log" >>"$UPG_LOG/daemons.log"; done
 }
 
 # --- steps ------------------------------------------------------------------------------------------------------------
@@ -284,22 +291,25 @@ db_migrate() {                                        # db_migrate SOURCE... —
   done
 }
 
-# restart_all SERVICE... — in services_of's order: mariadb, haproxy, each API, nova-conductor + scheduler, the computes
-# one at a time, the linuxbridge agents one at a time, dhcp, metadata, l3
+# restart_all SERVICE... — the given services, in an operator's order: mariadb, haproxy, each API in turn behind
+# HAProxy, nova-conductor + nova-scheduler, then each compute host in turn (its nova-compute and linuxbridge agent
+# together, as a host is upgraded), then the network node's dhcp, metadata and l3 agents together
 restart_all() {
-  local s control=()
-  for s; do
-    case $s in
-      mariadb) step "restart mariadb" mariadb_restart ;;
-      haproxy) step "restart haproxy" restart_haproxy ;;
-      keystone | glance-api | placement-api | nova-api | nova-api-metadata | neutron-server | cinder-api) step "restart $s" restart_api "$s" ;;
-      nova-conductor | nova-scheduler) control+=("$s") ;;
-      *)
-        if ((${#control[@]})); then step "restart ${control[*]}" restart_parallel "${control[@]}"; control=(); fi
-        step "restart $s" restart_daemon "$s" ;;
-    esac
+  local -A has=()
+  local s h g
+  for s; do has[$s]=1; done
+  [[ -z ${has[mariadb]:-} ]] || step "restart mariadb" mariadb_restart
+  [[ -z ${has[haproxy]:-} ]] || step "restart haproxy" restart_haproxy
+  for s in "${OS_APIS[@]}"; do [[ -z ${has[$s]:-} ]] || step "restart $s" restart_api "$s"; done
+  group() { g=(); for s; do [[ -z ${has[$s]:-} ]] || g+=("$s"); done; }
+  group nova-conductor nova-scheduler
+  ((${#g[@]} == 0)) || step "restart ${g[*]}" restart_parallel "${g[@]}"
+  for h in "${COMPUTES[@]}"; do
+    group "nova-compute-${h#compute-}" "neutron-linuxbridge-agent-$h"
+    ((${#g[@]} == 0)) || step "restart $h: ${g[*]}" restart_parallel "${g[@]}"
   done
-  if ((${#control[@]})); then step "restart ${control[*]}" restart_parallel "${control[@]}"; fi
+  group neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent
+  ((${#g[@]} == 0)) || step "restart ${g[*]}" restart_parallel "${g[@]}"
 }
 
 # recover — after a failure: every lab service that does not run is started again (the lab's way)

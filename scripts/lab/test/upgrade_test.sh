@@ -143,8 +143,9 @@ test_upgrade_report_json_shape() {
 }
 
 test_upgrade_probe_counts_downtime_per_sample() {
-  # samples every 0.2 s: answers, 3 without an answer (0.6 s), answers; the backend DOWN for 2 samples (0.4 s)
-  assert_eq '{"down_s": 0.6, "backend_down_s": 0.4, "transitions": [{"t": 0.2, "what": "frontend", "state": "no answer"}, {"t": 0.4, "what": "backend", "state": "DOWN"}, {"t": 0.8, "what": "frontend", "state": "answers"}, {"t": 0.8, "what": "backend", "state": "UP"}], "samples": 5}' \
+  # samples every 0.2 s: answers, 3 without an answer (0.6 s), answers; the backend DOWN for 2 samples (0.4 s): "UP 1/2"
+  # (one check failed) still serves
+  assert_eq '{"down_s": 0.6, "backend_down_s": 0.4, "transitions": [{"t": 0.2, "what": "frontend", "state": "no answer"}, {"t": 0.2, "what": "backend", "state": "UP 1/2"}, {"t": 0.4, "what": "backend", "state": "DOWN"}, {"t": 0.8, "what": "frontend", "state": "answers"}, {"t": 0.8, "what": "backend", "state": "UP"}], "samples": 5}' \
     "$(cd "$LAB_BIN" && "$PY" -c 'import json, upgrade
-print(json.dumps(upgrade.summarize([(0.0, True, "UP"), (0.2, False, "UP"), (0.4, False, "DOWN"), (0.6, False, "DOWN"), (0.8, True, "UP")], 1.0)))')" "summary"
+print(json.dumps(upgrade.summarize([(0.0, True, "UP"), (0.2, False, "UP 1/2"), (0.4, False, "DOWN"), (0.6, False, "DOWN"), (0.8, True, "UP")], 1.0)))')" "summary"
 }
