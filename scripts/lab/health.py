@@ -47,20 +47,21 @@ def epoch(ts):
     return datetime.datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def states(sess, with_time=False):
-    """{name: (up: bool, detail)} for every agent/service the APIs know; with_time adds the last heartbeat (epoch)."""
+def states(sess, with_time=False, only=None):
+    """{name: (up: bool, detail)} for every agent/service the APIs know; with_time adds the last heartbeat (epoch);
+    only ("nova", "neutron" or "cinder") asks that project's API alone."""
     out = {}
-    for s in get(sess, "compute", "/os-services")["services"]:
+    for s in get(sess, "compute", "/os-services")["services"] if only in (None, "nova") else []:
         name = f"nova-{s['host']}" if s["binary"] == "nova-compute" else s["binary"]
         out[name] = (s["state"] == "up" and s["status"] == "enabled", f"{s['state']}/{s['status']} host={s['host']}",
                      epoch(s.get("updated_at")))
-    for a in get(sess, "network", "/v2.0/agents")["agents"]:
+    for a in get(sess, "network", "/v2.0/agents")["agents"] if only in (None, "neutron") else []:
         name = a["binary"]
         if name == "neutron-linuxbridge-agent":
             name += "-" + a["host"]
         out[name] = (bool(a["alive"]) and a["admin_state_up"],
                      f"{'alive' if a['alive'] else 'dead'} host={a['host']}", epoch(a.get("heartbeat_timestamp")))
-    for s in get(sess, "volumev3", "/os-services")["services"]:
+    for s in get(sess, "volumev3", "/os-services")["services"] if only in (None, "cinder") else []:
         out[s["binary"]] = (s["state"] == "up" and s["status"] == "enabled",
                             f"{s['state']}/{s['status']} host={s['host']}", epoch(s.get("updated_at")))
     return out if with_time else {k: v[:2] for k, v in out.items()}
@@ -106,7 +107,7 @@ def cmd_fresh(sess, name, since, limit):
     detail = "not registered"
     while True:
         try:
-            up, detail, beat = states(sess, with_time=True).get(name, (False, "not registered", 0.0))
+            up, detail, beat = states(sess, with_time=True, only=name.split("-")[0]).get(name, (False, "not registered", 0.0))
             if up and beat >= since:
                 return 0
             detail += f", last heartbeat {time.strftime('%H:%M:%S', time.gmtime(beat)) if beat else 'never'}"
