@@ -374,11 +374,11 @@ cmd_prepare() {
   if upg_on old "$table"; then say "prepare: on the OLD versions; .debs cached in $DEB_CACHE"; return 0; fi
   mapfile -t changed < <(upg_changed old "$table")
   mapfile -t svcs < <(services_of "${changed[@]}")
-  for s in "${svcs[@]}"; do running "$s" && up=1; done
+  for s in "${svcs[@]}"; do if running "$s"; then up=1; fi; done
   new_log
   MODE=prepare DISRUPTING=1
   if ((no_start)); then
-    for s in "${svcs[@]}"; do running "$s" && stop_service "$s"; done
+    for s in "${svcs[@]}"; do if running "$s"; then stop_service "$s"; fi; done
     DISRUPTING=0
     step "packages (OLD)" upg_install old "$table"
     say "prepare: $(wc -l <<<"$table") packages on the OLD versions (${changed[*]}); the caller starts the services"

@@ -149,3 +149,38 @@ test_upgrade_probe_counts_downtime_per_sample() {
     "$(cd "$LAB_BIN" && "$PY" -c 'import json, upgrade
 print(json.dumps(upgrade.summarize([(0.0, True, "UP"), (0.2, False, "UP 1/2"), (0.4, False, "DOWN"), (0.6, False, "DOWN"), (0.8, True, "UP")], 1.0)))')" "summary"
 }
+
+# prepare --no-start (up.sh, before it starts services) with the apt and the daemons faked: $FAKE/running lists what runs
+# shellcheck disable=SC2317  # the fakes are called by upgrade.sh's functions
+fake_daemons() {
+  running() { grep -qx "$1" "$FAKE/running" 2>/dev/null; }
+  stop_service() { echo "stop $1" >>"$FAKE/log"; }
+  upg_install() { echo "install $1" >>"$FAKE/log"; }
+}
+
+test_upgrade_prepare_no_start_on_a_fresh_machine_installs_only() {
+  installed "$NEW" "$MNEW"
+  cache "$OLD" "$MOLD" "$NEW" "$MNEW"
+  fake_daemons
+  : >"$FAKE/running"
+  cmd_prepare --no-start >/dev/null || fail "prepare --no-start"
+  assert_eq "install old" "$(<"$FAKE/log")" "what prepare did"
+}
+
+test_upgrade_prepare_no_start_stops_the_changed_daemons_that_run() {
+  installed "$NEW" "$MOLD"                            # nova to go back; mariadb already there
+  cache "$OLD" "$MOLD" "$NEW" "$MNEW"
+  fake_daemons
+  set_computes 2
+  printf '%s\n' mariadb keystone nova-api nova-compute-2 >"$FAKE/running"
+  cmd_prepare --no-start >/dev/null || fail "prepare --no-start"
+  assert_eq $'stop nova-api\nstop nova-compute-2\ninstall old' "$(<"$FAKE/log")" "what prepare did"
+}
+
+test_upgrade_prepare_is_a_no_op_when_on_the_old_versions_with_both_cached() {
+  installed "$OLD" "$MOLD"
+  cache "$OLD" "$MOLD" "$NEW" "$MNEW"
+  fake_daemons
+  assert_contains "$(cmd_prepare)" "prepare: already on the OLD versions (3 packages)"
+  assert_eq "" "$(<"$FAKE/log")" "nothing done"
+}
