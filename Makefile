@@ -22,6 +22,7 @@ LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 CLOUD_TEST_TIMEOUT ?= 60m
 
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
+        lab-upgrade lab-downgrade \
         cloud-test bench bench-scale check clean clean-cloud
 
 all: build
@@ -70,6 +71,15 @@ lab-status:
 
 lab-logs:
 	@scripts/lab/logs.sh
+
+## lab-downgrade: the lab's control plane back on Debian's point-release versions, their .debs and the newer ones cached (~1 s when already so; exit 3: no longer to be had)
+lab-downgrade:
+	@scripts/lab/upgrade.sh prepare
+
+## lab-upgrade: the lab's minor upgrade to the security updates, as an operator does it (exit 3: nothing to upgrade, run lab-downgrade first)
+lab-upgrade:
+	@mkdir -p $(REPORTS)
+	@scripts/lab/upgrade.sh run --report $(REPORTS)/lab-upgrade.json
 
 # The cloud tests run as the lab's member; admin-only tests use the admin cloud. The
 # lab's monitoring passwords (RabbitMQ, MariaDB) come from .lab/secrets.env, never the command line.

@@ -3,7 +3,9 @@
 #   $LAB_HOME/marker    written when the lab first takes the host, before its apt creates any state: from then on
 #                       the host's OpenStack, MariaDB, Ceph and Pacemaker state is the lab's. Purge keeps it.
 #   $LAB_HOME/records   one line per thing the lab made, "KIND VALUE": db, dbuser, netns, link, ipset, iptprefix,
-#                       proc (PID STARTTIME NAME), path, backup, absent. Teardown deletes only what is recorded.
+#                       proc (PID STARTTIME NAME), path, backup, absent, cache. Teardown deletes only what is
+#                       recorded; a cache (upgrade.sh's .debs, /var/cache/cloudpulse-lab/debs) outlives purge, like
+#                       the installed packages: the mirror no longer has its old versions after the next point release.
 #   $LAB_HOME/backup/   host files the lab replaced (HAProxy's config, the Pacemaker CIB, corosync's state, a
 #                       policy-rc.d that did not say exit 101): down.sh --purge puts them back.
 #   $LAB_HOME/owner     which checkout's .lab the lab state belongs to (up.sh's takeover)
