@@ -36,6 +36,7 @@ func TestComprehensive(t *testing.T) {
 		t.Skip("-short: cloud tests skipped")
 	}
 	t.Parallel() // its faults touch only its own security group and tap
+	holdLabSteady(t)
 	var faults []string
 	res, s := runComprehensive(t, adminCloud(t), nil, scenario.Hooks{AfterChecks: func(ctx context.Context, out tf.Outputs, rerun func(context.Context, ...string) []check.Result) {
 		// a subtest: a failed require ends it (its cleanups undo the faults), not the run, so destroy and the leftover check still follow
@@ -65,6 +66,7 @@ func TestComprehensive(t *testing.T) {
 // CLOUDPULSE_ADMIN_CLOUD (the external subnet's gateway), if set.
 func TestComprehensiveMember(t *testing.T) {
 	t.Parallel()
+	holdLabSteady(t)
 	res, _ := runComprehensive(t, cloudConfig(t), func(o *scenario.ComprehensiveOptions) {
 		o.Hosts = nil
 		if o.ExternalProbe == "" && os.Getenv("CLOUDPULSE_ADMIN_CLOUD") != "" {

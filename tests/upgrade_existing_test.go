@@ -40,6 +40,7 @@ import (
 //	OS_CLOUD=mycloud go test -count=1 -run 'TestUpgradeExisting$' -timeout 30m ./tests/
 func TestUpgradeExisting(t *testing.T) {
 	t.Parallel()
+	holdLabSteady(t)
 	cfg := cloudConfig(t)
 	o, err := scenario.FromEnv()
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,38 @@ func labUpgrade(ctx context.Context, args ...string) (string, error) {
 }
 
 var errNoUpgrade = errors.New("the lab cannot be upgraded")
+
+// labOnOld reports whether every package of the lab's upgrade is at its old
+// version (scripts/lab/upgrade.sh versions: package, installed, old, …).
+func labOnOld(ctx context.Context) (bool, error) {
+	out, err := labUpgrade(ctx, "versions")
+	if err != nil {
+		return false, err
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		return false, fmt.Errorf("scripts/lab/upgrade.sh versions printed no packages: %q", out)
+	}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[1] != f[2] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// labSteady is held shared by the parallel cloud tests for their whole run,
+// and alone by TestUpgrade from its calibration on: the lab's upgrade
+// restarts every service and its breakage stops the l3 agent, which no other
+// test may meet halfway.
+var labSteady sync.RWMutex
+
+// holdLabSteady holds labSteady shared until t ends.
+func holdLabSteady(t *testing.T) {
+	labSteady.RLock()
+	t.Cleanup(labSteady.RUnlock)
+}
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

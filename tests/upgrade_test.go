@@ -30,6 +30,9 @@ import (
 // Without CLOUDPULSE_UPGRADE_STATE every phase runs in this process on a
 // temporary directory, and whatever was built is destroyed at the end.
 func TestUpgrade(t *testing.T) {
+	// its pre phase runs beside the other parallel cloud tests; from the calibration on (the upgrade restarts
+	// every service, the breakage stops the l3 agent) it has the lab to itself
+	t.Parallel()
 	cfg := upgradeCloud(t)
 	dir := os.Getenv("CLOUDPULSE_UPGRADE_STATE")
 	ownDir := dir == ""
@@ -56,11 +59,19 @@ func TestUpgrade(t *testing.T) {
 	lab := os.Getenv("CLOUDPULSE_LAB") == "1"
 	noUpgrade := ""
 	if lab && ownDir { // the whole gate in this process (phases run one by one with a state directory do their own)
-		// the lab starts from the point release's packages (usually it already does: up.sh installs them)
-		if out, err := labUpgrade(ctx, "prepare"); errors.Is(err, errNoUpgrade) {
-			noUpgrade = err.Error()
-		} else {
-			require.NoError(t, err, out)
+		// the lab starts from the point release's packages: up.sh installs them, so this is usually nothing; when
+		// it is not (a lab upgraded by an earlier run), going back restarts services: with the lab to itself
+		onOld, err := labOnOld(ctx)
+		require.NoError(t, err)
+		if !onOld {
+			labSteady.Lock()
+			out, err := labUpgrade(ctx, "prepare")
+			labSteady.Unlock()
+			if errors.Is(err, errNoUpgrade) {
+				noUpgrade = err.Error()
+			} else {
+				require.NoError(t, err, out)
+			}
 		}
 	}
 
@@ -87,6 +98,11 @@ func TestUpgrade(t *testing.T) {
 		assertPrivate(t, dir)
 		t.Logf("pre phase wall %.1fs", res.Wall.Seconds())
 	})
+
+	if lab {
+		labSteady.Lock()
+		t.Cleanup(labSteady.Unlock)
+	}
 
 	t.Run("calibrate", func(t *testing.T) {
 		onLab(t, "stops a web server inside the snapshot's vm-1")
