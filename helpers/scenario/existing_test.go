@@ -300,3 +300,17 @@ func toServers(refs []serverRef) []servers.Server {
 	}
 	return out
 }
+
+func TestExistingChecksProbeFailures(t *testing.T) {
+	old := existingProbeTimeout
+	t.Cleanup(func() { existingProbeTimeout = old })
+	existingProbeTimeout = time.Nanosecond // over before the first attempt
+	checks, err := ExistingChecks(outputs(existingWeb()), outputs(existingWeb()))
+	require.NoError(t, err)
+	r := runNamed(t, checks, "existing/web-1/ping")
+	assert.Equal(t, check.Failed, r.Status())
+	assert.True(t, strings.HasPrefix(r.Error, "ping 127.0.0.1 (0 echo requests sent): "), r.Error)
+	r = runNamed(t, checks, "existing/web-1/tcp-22")
+	assert.Equal(t, check.Failed, r.Status())
+	assert.True(t, strings.HasPrefix(r.Error, "connect to 127.0.0.1:22 (0 attempts; a refused connection would count): "), r.Error)
+}
