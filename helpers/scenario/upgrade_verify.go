@@ -278,16 +278,21 @@ func Finish(ctx context.Context, c *cloud.Cloud, dir string, o PhaseOptions) err
 	if err != nil {
 		return err
 	}
+	if snap.Mode == ModeExisting {
+		// data sources only: there is nothing to destroy (and a destroy would read them all again, failing on
+		// what the tenant deleted meanwhile); the resources are the tenant's and stay
+		if err := ex.Workspace().Remove(); err != nil {
+			return fmt.Errorf("upgrade finish: %w", err)
+		}
+		o.Logf("upgrade finish: read-only snapshot %s forgotten; the existing resources it read are untouched", snap.RunID)
+		return RemoveStateDir(dir, snap)
+	}
 	out, _ := ex.Outputs(ctx) // for the project to look in (operator mode)
 	if err := tf.DestroyWithRetry(ctx, ex, 0); err != nil {
 		_ = ex.Workspace().Release()
 		return fmt.Errorf("upgrade finish: %w (the state stays in %s; run finish again)", err, dir)
 	}
 	_ = ex.Workspace().Release()
-	if snap.Mode == ModeExisting { // data sources only: destroy forgot them, the resources are the tenant's and stay
-		o.Logf("upgrade finish: run %s forgotten; the existing resources it read are untouched", snap.RunID)
-		return RemoveStateDir(dir, snap)
-	}
 	var left []string
 	err = probe.WaitFor(ctx, 5*time.Second, func(ctx context.Context) (bool, error) {
 		found, err := Find(ctx, c, snap.RunID, outputScope(out)...)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -164,13 +165,20 @@ func findVarFiles(root string) []string {
 	return found
 }
 
+// runIDFromDir reads the run id at the end of <fixture>-<run id> (a fixture
+// name may have dashes itself: upgrade-existing-cpup12021713-0a1b2c3d).
 func runIDFromDir(root string) string {
 	b := filepath.Base(root)
+	if m := runIDSuffix.FindString(b); m != "" {
+		return strings.TrimPrefix(m, "-")
+	}
 	if i := strings.Index(b, "-"); i >= 0 {
 		return b[i+1:]
 	}
 	return b
 }
+
+var runIDSuffix = regexp.MustCompile(`-` + RunIDExpr + `$`)
 
 // WriteVars replaces the workspace's variables file.
 func (w *Workspace) WriteVars(vars map[string]any) error {
