@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,16 @@ func testBreakage(t *testing.T, ctx context.Context, c *cloud.Cloud, dir string,
 	_, err = floatingips.Update(ctx, nc, fips[0].ID, floatingips.UpdateOpts{PortID: &empty}).Extract()
 	require.NoError(t, err)
 	t.Logf("broke: disassociated floating IP %s from %s", vm2.FloatingIP, vm2.Name)
+	// in effect before the l3 agent stops (a stopped agent would leave the NAT in place)
+	dctx, dcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer dcancel()
+	require.NoError(t, probe.WaitFor(dctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+		answered, err := probe.TCPOnce(ctx, vm2.FloatingIP+":22", 2*time.Second)
+		if err != nil {
+			return false, err
+		}
+		return !answered, fmt.Errorf("%s:22 still answers", vm2.FloatingIP)
+	}), "the disassociation in effect")
 
 	// 3. vm-1 rebooted (hard), and back
 	require.NoError(t, servers.Reboot(ctx, cc, vm1.ID, servers.RebootOpts{Type: servers.HardReboot}).ExtractErr())

@@ -236,6 +236,11 @@ func Verify(ctx context.Context, c *cloud.Cloud, dir string, o PhaseOptions) (Ve
 			}},
 			check.Check{Name: "boot/" + was.VM, Details: d, Run: func(ctx context.Context) error {
 				id, up, err := readBoot(ctx, now.host)
+				var changed *probe.HostKeyMismatchError
+				if errors.As(err, &changed) {
+					// a guest without persistent host keys makes new ones at each boot (the lab's does)
+					return fmt.Errorf("%s booted again or was rebuilt: its ssh host key is not the one the snapshot pinned (%w)", was.Name, err)
+				}
 				if err != nil {
 					return err
 				}
