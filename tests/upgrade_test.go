@@ -175,4 +175,3 @@ func assertPrivate(t *testing.T, dir string) {
 		return nil
 	}))
 }
-

@@ -38,4 +38,3 @@ func TestValidRunIDRejectsChosenIDs(t *testing.T) {
 		assert.EqualError(t, tf.ValidRunID(bad), `run id "`+bad+`" is not of the generated form <prefix><MMDDhhmm>-<8 hex digits>, e.g. cp12021042-0a1b2c3d: leave the run id unset (CLOUDPULSE_RUN_ID) and choose only its prefix (CLOUDPULSE_RUN_PREFIX)`, bad)
 	}
 }
-
