@@ -15,6 +15,12 @@ type WatchPath struct {
 	Name      string                          // "ping/vm-1", "ssh/vm-1", "http/vm-1", "east-west/vm-1→vm-2", "metadata/vm-1"
 	Probe     func(ctx context.Context) error // one attempt; nil: the path is up. ctx carries the per-probe timeout
 	Threshold time.Duration                   // total downtime allowed; 0: no threshold
+	// Sequential: one probe at a time. A tick that comes while the last probe
+	// still runs is skipped (not a failure): the path is sampled as fast as it
+	// answers, at most every Interval. For probes that load what they probe
+	// (a command inside a guest: SessionPath), where overlapping probes would
+	// pile up on a slow answer and bring the guest down themselves.
+	Sequential bool
 
 	close func() // releases what the probe keeps between attempts (SessionPath's connection); nil: nothing
 }
@@ -126,7 +132,11 @@ func StartWatch(ctx context.Context, paths []WatchPath, o WatchOptions) *Watcher
 	runCtx, cancel := context.WithCancel(ctx)
 	w := &Watcher{started: time.Now(), interval: o.Interval, timeout: o.Timeout}
 	for _, p := range paths {
-		w.paths = append(w.paths, &watchedPath{path: p, slots: make(chan struct{}, inFlight)})
+		n := inFlight
+		if p.Sequential {
+			n = 1
+		}
+		w.paths = append(w.paths, &watchedPath{path: p, slots: make(chan struct{}, n)})
 	}
 	w.wg.Add(1)
 	stopEnded := context.AfterFunc(ctx, func() {
@@ -217,8 +227,10 @@ func (w *Watcher) schedule(ctx context.Context, p *watchedPath) {
 			w.probes.Add(1)
 			go w.probe(ctx, p)
 		default:
-			p.add(probeRecord{at: time.Now()}, fmt.Errorf("not probed: %d probes still running past their %s timeout",
-				cap(p.slots), w.timeout))
+			if !p.path.Sequential {
+				p.add(probeRecord{at: time.Now()}, fmt.Errorf("not probed: %d probes still running past their %s timeout",
+					cap(p.slots), w.timeout))
+			}
 		}
 		if behind := int64(time.Since(w.started) / w.interval); behind > k+1 {
 			k = behind - 1

@@ -105,7 +105,7 @@ func unwrapOp(err error) error {
 // leave the command its own timeout plus a round trip.
 func SessionPath(name string, h Host, cmd string) WatchPath {
 	s := sharedSession(h)
-	return WatchPath{Name: name, Probe: func(ctx context.Context) error { return s.probe(ctx, cmd) }, close: s.release1}
+	return WatchPath{Name: name, Probe: func(ctx context.Context) error { return s.probe(ctx, cmd) }, close: s.release1, Sequential: true}
 }
 
 // sessions are the kept connections in use, by user@address:port, each with how many paths use it.

@@ -409,3 +409,30 @@ func TestWatchUp(t *testing.T) {
 		}
 	}
 }
+
+// A sequential path is probed one at a time: ticks that come while a slow probe runs are skipped, not failed
+// and not piled up.
+func TestWatchSequentialSkipsTicks(t *testing.T) {
+	var running, most atomic.Int32
+	w := StartWatch(t.Context(), []WatchPath{{Name: "metadata/vm-1", Sequential: true, Probe: func(ctx context.Context) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		time.Sleep(35 * time.Millisecond)
+		return nil
+	}}}, WatchOptions{Interval: 10 * time.Millisecond, Timeout: time.Second})
+	time.Sleep(300 * time.Millisecond)
+	rep := w.Stop()
+	p := rep.Paths[0]
+	if most.Load() != 1 {
+		t.Errorf("%d probes ran at once, want 1", most.Load())
+	}
+	if p.Failed != 0 || len(p.Outages) != 0 {
+		t.Errorf("%d failures, %v: a skipped tick is not a failure", p.Failed, p.Outages)
+	}
+	if p.Probes < 3 || p.Probes > 12 {
+		t.Errorf("%d probes in 300ms of 35ms probes", p.Probes)
+	}
+}

@@ -14,8 +14,10 @@ const (
 	MetadataDowntimeThreshold = 6 * time.Second
 )
 
-// metadataCmd fetches the metadata service's document from inside a VM, once, within a second.
-const metadataCmd = "wget -q -T 1 -O /dev/null http://169.254.169.254/openstack/latest/meta_data.json"
+// metadataCmd fetches the metadata service's document from inside a VM, once,
+// within 5 s (busybox wget's own -T crashes it; the lab's metadata path takes
+// 1-4 s under load).
+const metadataCmd = "timeout 5 wget -q -O /dev/null http://169.254.169.254/openstack/latest/meta_data.json"
 
 // WatchPaths are the data-plane paths of a snapshot the downtime watcher
 // probes during the upgrade, per VM: floating-IP ping, ssh TCP connect, http
@@ -60,6 +62,8 @@ func WatchPaths(dir string, network, metadata time.Duration) ([]probe.WatchPath,
 }
 
 // WatchProbeTimeout bounds each probe of the watcher: above the in-guest
-// `ping -W 1` and `wget -T 1`, so that their own verdict (exit status) is what
-// a failed probe reports.
-const WatchProbeTimeout = 1500 * time.Millisecond
+// `ping -W 1` and `timeout 5 wget`, so that their own verdict (exit status)
+// is what a failed probe reports. A probe's length does not change the
+// downtime measured (an outage runs from the start of the first failed probe
+// to the start of the next successful one); it only says when one gives up.
+const WatchProbeTimeout = 6 * time.Second
