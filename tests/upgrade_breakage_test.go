@@ -22,7 +22,7 @@ import (
 // breakageTimeout bounds each check of the breakage verify: the broken
 // paths fail by timing out, and four of them at a time must not take the
 // whole test budget. The upgrade's own verify keeps the default.
-const breakageTimeout = 25 * time.Second
+const breakageTimeout = 40 * time.Second
 
 // testBreakage breaks the snapshot's system the way a bad upgrade would — the
 // security group's icmp rule deleted, vm-2's floating IP disassociated, vm-1
