@@ -53,7 +53,21 @@ type PathReport struct {
 	Threshold  time.Duration // 0: none
 	Outages    []Outage
 	Samples    []Sample // every probe, in the order they started
+	// Inconclusive counts probes that could not observe the path (see
+	// Inconclusive): neither up nor down, they do not start or end an outage.
+	Inconclusive int
 }
+
+// Inconclusive marks a probe's error as "could not observe": the measuring
+// channel failed, not the path (an in-guest command whose ssh session got no
+// answer while the guest was starved of CPU). The watcher does not count it
+// as down; PathReport.Inconclusive says how many there were.
+func Inconclusive(err error) error { return &inconclusiveError{err} }
+
+type inconclusiveError struct{ err error }
+
+func (e *inconclusiveError) Error() string { return e.err.Error() }
+func (e *inconclusiveError) Unwrap() error { return e.err }
 
 // Outage is a time a path was down: from the start of its first failed probe to the start of the next
 // successful one (or Stop, when Open).
@@ -115,6 +129,7 @@ type probeRecord struct {
 	at      time.Time
 	latency time.Duration
 	ok      bool
+	unknown bool // Inconclusive: not an observation of the path
 	err     string
 }
 
@@ -250,7 +265,8 @@ func (w *Watcher) probe(runCtx context.Context, p *watchedPath) {
 	if err != nil && runCtx.Err() != nil {
 		return // cut short by Stop (or the watch's ctx): not an observation
 	}
-	p.add(probeRecord{at: at, latency: latency, ok: err == nil}, err)
+	var inc *inconclusiveError
+	p.add(probeRecord{at: at, latency: latency, ok: err == nil, unknown: errors.As(err, &inc)}, err)
 }
 
 // runProbe calls probe, turning a panic into an error.
@@ -297,6 +313,10 @@ func (p *watchedPath) report(ended time.Time) PathReport {
 		open = nil
 	}
 	for _, rec := range records {
+		if rec.unknown {
+			r.Inconclusive++
+			continue
+		}
 		r.Samples = append(r.Samples, Sample{At: rec.at, OK: rec.ok, Latency: rec.latency})
 		switch {
 		case !rec.ok:

@@ -27,15 +27,16 @@ type watchReportJSON struct {
 }
 
 type pathReportJSON struct {
-	Name        string       `json:"name"`
-	Probes      int          `json:"probes"`
-	Failed      int          `json:"failed"`
-	DowntimeS   float64      `json:"downtime_s"`
-	LongestGapS float64      `json:"longest_gap_s"`
-	ThresholdS  float64      `json:"threshold_s"` // 0: none
-	Exceeded    bool         `json:"exceeded"`
-	Outages     []outageJSON `json:"outages"`
-	Samples     []sampleJSON `json:"samples"`
+	Name         string       `json:"name"`
+	Probes       int          `json:"probes"`
+	Failed       int          `json:"failed"`
+	Inconclusive int          `json:"inconclusive"`
+	DowntimeS    float64      `json:"downtime_s"`
+	LongestGapS  float64      `json:"longest_gap_s"`
+	ThresholdS   float64      `json:"threshold_s"` // 0: none
+	Exceeded     bool         `json:"exceeded"`
+	Outages      []outageJSON `json:"outages"`
+	Samples      []sampleJSON `json:"samples"`
 }
 
 type outageJSON struct {
@@ -59,7 +60,7 @@ func (r WatchReport) MarshalJSON() ([]byte, error) {
 	out := watchReportJSON{Started: r.Started, Ended: r.Ended, DurationS: jsonSeconds(r.Ended.Sub(r.Started)),
 		IntervalS: jsonSeconds(r.Interval), Paths: make([]pathReportJSON, 0, len(r.Paths))}
 	for _, p := range r.Paths {
-		pj := pathReportJSON{Name: p.Name, Probes: p.Probes, Failed: p.Failed, DowntimeS: jsonSeconds(p.Downtime),
+		pj := pathReportJSON{Name: p.Name, Probes: p.Probes, Failed: p.Failed, Inconclusive: p.Inconclusive, DowntimeS: jsonSeconds(p.Downtime),
 			LongestGapS: jsonSeconds(p.LongestGap), ThresholdS: jsonSeconds(p.Threshold), Exceeded: p.Exceeded(),
 			Outages: make([]outageJSON, 0, len(p.Outages)), Samples: make([]sampleJSON, 0, len(p.Samples))}
 		for _, o := range p.Outages {
@@ -82,7 +83,7 @@ func (r *WatchReport) UnmarshalJSON(data []byte) error {
 	}
 	*r = WatchReport{Started: in.Started, Ended: in.Ended, Interval: jsonDuration(in.IntervalS)}
 	for _, pj := range in.Paths {
-		p := PathReport{Name: pj.Name, Probes: pj.Probes, Failed: pj.Failed, Downtime: jsonDuration(pj.DowntimeS),
+		p := PathReport{Name: pj.Name, Probes: pj.Probes, Failed: pj.Failed, Inconclusive: pj.Inconclusive, Downtime: jsonDuration(pj.DowntimeS),
 			LongestGap: jsonDuration(pj.LongestGapS), Threshold: jsonDuration(pj.ThresholdS)}
 		for _, o := range pj.Outages {
 			p.Outages = append(p.Outages, Outage{Start: o.Start, End: o.End, Duration: jsonDuration(o.DurationS), Error: o.Error, Open: o.Open})

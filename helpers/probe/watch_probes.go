@@ -167,8 +167,8 @@ func (s *keptSession) probe(ctx context.Context, cmd string) error {
 		window = time.Until(deadline)
 	}
 	client, done, err := s.get(ctx)
-	if err != nil {
-		return fmt.Errorf("ssh %s: connect: %w", s.host, err)
+	if err != nil { // no session to run it in: the path was not observed
+		return Inconclusive(fmt.Errorf("ssh %s: connect: %w", s.host, err))
 	}
 	defer done()
 
@@ -188,10 +188,11 @@ func (s *keptSession) probe(ctx context.Context, cmd string) error {
 		return nil
 	case ctx.Err() != nil:
 		s.check(client, window)
-		return fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, cmd, ctx.Err())
+		return Inconclusive(fmt.Errorf("ssh %s: run %q: no answer: %w", s.host, cmd, ctx.Err()))
 	}
 	if _, ok := errors.AsType[*ssh.ExitError](err); !ok {
-		s.drop(client)
+		s.drop(client) // the session broke, not the command: not an observation of the path
+		return Inconclusive(fmt.Errorf("ssh %s: run %q: %w", s.host, cmd, err))
 	}
 	return fmt.Errorf("ssh %s: run %q: %w", s.host, cmd, err)
 }

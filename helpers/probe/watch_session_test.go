@@ -283,10 +283,14 @@ func TestSessionPathInWatch(t *testing.T) {
 			"none failed, no new connection", p.Probes, p.Failed, warm, proxy.accepted.Load())
 	}
 	t.Logf("%d probes over %d ssh connections", r.Paths[0].Probes, warm)
-	o := r.Paths[1].Outages
-	want := "ssh root@127.0.0.1:" + strconv.Itoa(nobody.Port) + ": connect: connection refused"
-	if len(o) != 1 || !o[0].Open || o[0].Error != want {
-		t.Fatalf("outages %+v, want one open with %q", o, want)
+	// a guest the session cannot reach is not observed: its in-guest path is neither up nor down (the
+	// floating-IP paths say whether the guest is reachable)
+	if p := r.Paths[1]; len(p.Outages) != 0 || p.Inconclusive == 0 || p.Inconclusive != p.Probes {
+		t.Fatalf("unreachable guest: outages %+v, %d of %d probes inconclusive; want none, all", p.Outages, p.Inconclusive, p.Probes)
+	}
+	if err := probeWithin(SessionPath("x", Host{Address: "127.0.0.1", Port: nobody.Port, User: "root", Signer: newKeys(t).Signer}, "true"), t.Context(), 2*time.Second); err == nil ||
+		!strings.Contains(err.Error(), "ssh root@127.0.0.1:"+strconv.Itoa(nobody.Port)+": connect: connection refused") {
+		t.Fatalf("err = %v, want the connect error", err)
 	}
 }
 

@@ -103,6 +103,7 @@ func TestWatchJSON(t *testing.T) {
 		{"name", path["name"], "http/vm-1"},
 		{"probes", path["probes"], 15.0},
 		{"failed", path["failed"], 4.0},
+		{"inconclusive", path["inconclusive"], 0.0},
 		{"downtime_s", path["downtime_s"], 0.8},
 		{"longest_gap_s", path["longest_gap_s"], 0.8},
 		{"threshold_s", path["threshold_s"], 5.0},
@@ -120,7 +121,7 @@ func TestWatchJSON(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
 		}
 	}
-	if len(shape) != 5 || len(path) != 9 || len(outage) != 7 || len(sample) != 3 {
+	if len(shape) != 5 || len(path) != 10 || len(outage) != 7 || len(sample) != 3 {
 		t.Errorf("unexpected keys:\n%s", data)
 	}
 

@@ -436,3 +436,19 @@ func TestWatchSequentialSkipsTicks(t *testing.T) {
 		t.Errorf("%d probes in 300ms of 35ms probes", p.Probes)
 	}
 }
+
+// An inconclusive probe (the measuring channel failed) neither starts nor ends an outage, and is counted.
+func TestWatchInconclusive(t *testing.T) {
+	var n atomic.Int32
+	w := StartWatch(t.Context(), []WatchPath{{Name: "east-west/vm-1→vm-2", Probe: func(context.Context) error {
+		if n.Add(1)%2 == 0 {
+			return Inconclusive(errors.New("ssh: no answer"))
+		}
+		return nil
+	}}}, WatchOptions{Interval: 10 * time.Millisecond})
+	time.Sleep(200 * time.Millisecond)
+	p := w.Stop().Paths[0]
+	if len(p.Outages) != 0 || p.Failed != 0 || p.Inconclusive == 0 {
+		t.Fatalf("outages %v, %d failed, %d inconclusive: want none, 0, some", p.Outages, p.Failed, p.Inconclusive)
+	}
+}
