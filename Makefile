@@ -100,7 +100,7 @@ cloud-test: tools lab-up
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
 		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
-		-count=1 -p 1 -parallel 4 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
+		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
 
 ## bench: the endpoint check set against the lab, 30 times as lab-member and as lab-admin (wall per set, p50/p95 per service)
 bench: tools lab-up

@@ -30,9 +30,9 @@ import (
 // Without CLOUDPULSE_UPGRADE_STATE every phase runs in this process on a
 // temporary directory, and whatever was built is destroyed at the end.
 func TestUpgrade(t *testing.T) {
-	// its pre phase runs beside the other parallel cloud tests; from the calibration on (the upgrade restarts
-	// every service, the breakage stops the l3 agent) it has the lab to itself
-	t.Parallel()
+	// Serial: the upgrade restarts every service and the breakage stops the l3 agent. Its pre phase beside
+	// the parallel tests was tried: four applies at once overloaded the lab's nova-api (HAProxy answered 503).
+	// labSteady still keeps any parallel test out of the lab's upgrade when someone makes this one parallel.
 	cfg := upgradeCloud(t)
 	dir := os.Getenv("CLOUDPULSE_UPGRADE_STATE")
 	ownDir := dir == ""
