@@ -19,7 +19,7 @@ REPORTS := $(ROOT)/reports
 # The lab's clouds (scripts/lab writes them).
 LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 # Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
-CLOUD_TEST_TIMEOUT ?= 60m
+CLOUD_TEST_TIMEOUT ?= 80m
 
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         lab-upgrade lab-downgrade \
