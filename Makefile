@@ -21,6 +21,7 @@ LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 # Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
 CLOUD_TEST_TIMEOUT ?= 80m
 
+.PHONY: test-upgrade
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         lab-upgrade lab-downgrade \
         cloud-test bench bench-scale check clean clean-cloud
@@ -101,6 +102,13 @@ cloud-test: tools lab-up
 		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
 		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
+
+## test-upgrade: TestUpgrade with the real package upgrade of the lab between pre and post (watcher on every path; reports/upgrade-downtime.{json,svg}, reports/lab-upgrade.json); leaves the lab on the new packages (make lab-downgrade, or the next lab-up, goes back)
+test-upgrade: tools lab-up
+	@mkdir -p $(REPORTS)
+	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_LAB_UPGRADE=1 \
+		$(GOTESTSUM) --junitfile $(REPORTS)/upgrade.junit.xml --format standard-verbose -- \
+		-count=1 -timeout 60m -run 'TestUpgrade$$' ./tests/
 
 ## bench: the endpoint check set against the lab, 30 times as lab-member and as lab-admin (wall per set, p50/p95 per service)
 bench: tools lab-up
