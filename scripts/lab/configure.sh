@@ -238,8 +238,14 @@ S $f DEFAULT metadata_proxy_shared_secret "$METADATA_SECRET"
 S $f DEFAULT metadata_workers 0               # serve from the main process (-130 MiB)
 S $f DEFAULT host compute-1
 install -d -o neutron -g neutron /var/lib/neutron/tmp
+# the agents' ebtables: deletes of --among-src rules by number (Debian 12's ebtables-nft cannot delete them by their
+# specification, and the linuxbridge agent then retries without end: scripts/lab/ebtables-agent says why)
+install -d -o root -g root -m 755 /var/lib/neutron/sbin
+install -m 755 "$LAB_BIN/ebtables-agent" /var/lib/neutron/sbin/ebtables
 printf '%s\n' '# written by scripts/lab/configure.sh: neutron agents start their privsep helpers without rootwrap' \
-  'Defaults:neutron !requiretty' 'neutron ALL = (root) NOPASSWD: /usr/bin/privsep-helper *' >/etc/sudoers.d/cloudpulse-lab.tmp
+  'Defaults:neutron !requiretty' \
+  'Defaults:neutron secure_path="/var/lib/neutron/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"' \
+  'neutron ALL = (root) NOPASSWD: /usr/bin/privsep-helper *' >/etc/sudoers.d/cloudpulse-lab.tmp
 chmod 440 /etc/sudoers.d/cloudpulse-lab.tmp
 visudo -cqf /etc/sudoers.d/cloudpulse-lab.tmp && mv /etc/sudoers.d/cloudpulse-lab.tmp /etc/sudoers.d/cloudpulse-lab
 
