@@ -242,6 +242,8 @@ install -d -o neutron -g neutron /var/lib/neutron/tmp
 # specification, and the linuxbridge agent then retries without end: scripts/lab/ebtables-agent says why)
 install -d -o root -g root -m 755 /var/lib/neutron/sbin
 install -m 755 "$LAB_BIN/ebtables-agent" /var/lib/neutron/sbin/ebtables
+rec_add path /var/lib/neutron/sbin
+rec_add path /etc/sudoers.d/cloudpulse-lab
 printf '%s\n' '# written by scripts/lab/configure.sh: neutron agents start their privsep helpers without rootwrap' \
   'Defaults:neutron !requiretty' \
   'Defaults:neutron secure_path="/var/lib/neutron/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"' \
