@@ -103,7 +103,7 @@ cloud-test: tools lab-up
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
 		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
 
-## test-upgrade: TestUpgrade with the real package upgrade of the lab between pre and post (watcher on every path; reports/upgrade-downtime.{json,svg}, reports/lab-upgrade.json); leaves the lab on the new packages (make lab-downgrade, or the next lab-up, goes back)
+## test-upgrade: TestUpgrade alone (make test runs it too), with the real package upgrade of the lab between pre and post (watcher on every path; reports/upgrade-downtime.{json,svg}, reports/lab-upgrade.json); leaves the lab on the new packages (make lab-downgrade, or the next lab-up, goes back)
 test-upgrade: tools lab-up
 	@mkdir -p $(REPORTS)
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_LAB_UPGRADE=1 \
