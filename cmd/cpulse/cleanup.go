@@ -45,14 +45,11 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	dir := *stateDir
 	if dir == "" {
-		dir = os.Getenv("CLOUDPULSE_STATE_DIR")
-	}
-	if dir == "" {
-		root, err := tf.RepoRoot()
+		d, err := tf.DefaultStateRoot()
 		if err != nil {
 			return usagef("%v", err)
 		}
-		dir = filepath.Join(root, "state", "runs")
+		dir = d
 	}
 	cfg, err := cloud.Load(*cloudName)
 	if err != nil {

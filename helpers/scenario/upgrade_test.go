@@ -9,6 +9,8 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 func TestParseResources(t *testing.T) {
@@ -98,4 +100,16 @@ func TestStateDir(t *testing.T) {
 	require.NoError(t, SaveSnapshot(dir, &Snapshot{Format: 99}))
 	_, err = LoadSnapshot(dir, "")
 	assert.EqualError(t, err, "upgrade: "+filepath.Join(dir, SnapshotFile)+" has format 99, this cpulse reads format 1: verify it with the cpulse that made it")
+}
+
+// The binary's embedded fixtures hash as the checkout does: a snapshot taken
+// by a cpulse without a checkout verifies with one in a checkout, and back.
+func TestFixtureHashEmbeddedEqualsCheckout(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	want, err := FixtureHash(root)
+	require.NoError(t, err)
+	got, err := fixtureHash(tf.Embedded().FS, UpgradeFixture)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }
