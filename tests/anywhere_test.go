@@ -62,9 +62,9 @@ func TestBinaryRunsAnywhere(t *testing.T) {
 	}
 
 	// No OpenTofu found: one line naming the setting, nothing built.
-	_, stderr, err := cpulse("CLOUDPULSE_TOFU=", "PATH=/usr/bin:/bin")
+	stdout, _, err := cpulse("CLOUDPULSE_TOFU=", "PATH=/usr/bin:/bin")
 	require.Error(t, err)
-	assert.Contains(t, stderr, "set CLOUDPULSE_TOFU to the OpenTofu binary, or put tofu on PATH")
+	assert.Contains(t, stdout, "set CLOUDPULSE_TOFU to the OpenTofu binary, or put tofu on PATH")
 
 	start := time.Now()
 	stdout, stderr, err := cpulse()
@@ -72,6 +72,6 @@ func TestBinaryRunsAnywhere(t *testing.T) {
 	require.NoError(t, err)
 	ws := filepath.Join(dir, "state", "cloudpulse", "runs", "functional-"+runID)
 	assert.Contains(t, stderr, "run "+runID+", state in "+ws)
-	assert.Regexp(t, `(?m)^functional\s+ok\b`, stdout)
+	assert.Regexp(t, `(?m)^functional\s+pass\b`, stdout)
 	assert.NoDirExists(t, ws, "a run that destroyed everything keeps no workspace")
 }
