@@ -41,6 +41,7 @@ Usage:
                                                         the same assertions after (state in $CLOUDPULSE_UPGRADE_STATE)
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
   cpulse result HANDLE | results [flags]                 a run, or the history, from the service (needs a server)
+  cpulse cancel HANDLE                                   cancel a run on the service (needs a server)
 
 Global flags, before the command: --server URL (else $CPULSE_SERVER or server: in ~/.cpulserc, mode 0600)
 and --token-file FILE (else $CPULSE_TOKEN or token:/token_file: in ~/.cpulserc). With a server,

@@ -29,7 +29,7 @@ func runRemote(ctx context.Context, g globalFlags, args []string, stdout, stderr
 	}
 	cmd := args[0]
 	switch cmd {
-	case "result", "results", "check", "upgrade":
+	case "result", "results", "cancel", "check", "upgrade":
 	default:
 		if g != (globalFlags{}) {
 			return true, usagef("%s does not talk to a server: drop --server/--token-file", cmd)
@@ -41,12 +41,15 @@ func runRemote(ctx context.Context, g globalFlags, args []string, stdout, stderr
 		return true, err
 	}
 	switch {
-	case cmd == "result" || cmd == "results":
+	case cmd == "result" || cmd == "results" || cmd == "cancel":
 		if c == nil {
 			return true, usagef("cpulse %s %s", cmd, noServer)
 		}
-		if cmd == "result" {
+		switch cmd {
+		case "result":
 			return true, remoteResult(ctx, c, args[1:], stdout, stderr)
+		case "cancel":
+			return true, remoteCancel(ctx, c, args[1:], stdout, stderr)
 		}
 		return true, remoteResults(ctx, c, args[1:], stdout, stderr)
 	case c == nil:
@@ -207,6 +210,26 @@ func remoteResult(ctx context.Context, c *apiclient.Client, args []string, stdou
 		return writeJSON(stdout, r)
 	}
 	return writeResult(stdout, stderr, r)
+}
+
+// remoteCancel asks the service to cancel a run; its scenario destroys what
+// it built. It prints the handle and the state the service answered.
+func remoteCancel(ctx context.Context, c *apiclient.Client, args []string, stdout, stderr io.Writer) error {
+	fs := newRemoteFlags("cancel", stderr, "cancel HANDLE")
+	handle, err := parseWithArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if handle == "" {
+		fs.Usage()
+		return usagef("cancel what? give the handle that cpulse check printed")
+	}
+	a, err := c.Cancel(ctx, handle)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s %s\n", a.Handle, a.State)
+	return err
 }
 
 func remoteResults(ctx context.Context, c *apiclient.Client, args []string, stdout, stderr io.Writer) error {

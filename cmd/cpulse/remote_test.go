@@ -358,3 +358,29 @@ func TestRemoteUpgrade(t *testing.T) {
 	}
 	assert.Len(t, fake.Bodies, 4, "bad input sends nothing")
 }
+
+func TestRemoteCancel(t *testing.T) {
+	fake, url, tok := fakeService(t)
+	g := []string{"--server", url, "--token-file", tok}
+	stdout, _, code := runCLI(t, append(g, "check", "functional")...)
+	require.Equal(t, 0, code)
+	handle := strings.TrimSpace(stdout)
+	stdout, stderr, code := runCLI(t, append(g, "cancel", handle)...)
+	assert.Equal(t, 0, code, stderr)
+	assert.Equal(t, handle+" cancelling\n", stdout)
+	assert.Equal(t, "DELETE /cpulse/check/"+handle, fake.Log()[len(fake.Log())-1])
+	stdout, _, code = runCLI(t, append(g, "cancel", handle)...)
+	assert.Equal(t, 0, code)
+	assert.Equal(t, handle+" cancelled\n", stdout)
+
+	_, stderr, code = runCLI(t, append(g, "cancel", "nope")...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "cpulse: DELETE /cpulse/check/nope: 404 Not Found: unknown handle \"nope\"\n", stderr)
+	_, stderr, code = runCLI(t, append(g, "cancel")...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "cpulse: cancel what? give the handle that cpulse check printed\n")
+	t.Setenv("HOME", t.TempDir())
+	_, stderr, code = runCLI(t, "cancel", handle)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "cpulse: cpulse cancel needs a server: give --server URL (before the command), set $CPULSE_SERVER, or put server: in ~/.cpulserc\n", stderr)
+}
