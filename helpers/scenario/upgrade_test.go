@@ -95,7 +95,7 @@ func TestStateDir(t *testing.T) {
 	h2, err := FixtureHash(root)
 	require.NoError(t, err)
 	_, err = LoadSnapshot(dir, root)
-	assert.EqualError(t, err, "upgrade: the snapshot in "+dir+" was made from another version of fixtures/upgrade (sha256 "+h[:12]+"…, this checkout has "+h2[:12]+"…): verify it with the cloudpulse that made it, or finish it and take a new snapshot")
+	assert.EqualError(t, err, "upgrade: the snapshot in "+dir+" was made from another version of fixtures/upgrade (sha256 "+h[:12]+"…, this cloudpulse has "+h2[:12]+"…): verify it with the cloudpulse that made it, or finish it and take a new snapshot")
 
 	require.NoError(t, SaveSnapshot(dir, &Snapshot{Format: 99}))
 	_, err = LoadSnapshot(dir, "")
