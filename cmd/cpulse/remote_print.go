@@ -101,7 +101,11 @@ func writeRuns(w io.Writer, runs []apiclient.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d runs\n", len(runs))
+	noun := "runs"
+	if len(runs) == 1 {
+		noun = "run"
+	}
+	_, err := fmt.Fprintf(w, "%d %s\n", len(runs), noun)
 	return err
 }
 

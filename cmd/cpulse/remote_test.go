@@ -185,6 +185,10 @@ func TestRemoteResults(t *testing.T) {
 	assert.Equal(t, "2 runs", lines[3])
 	assert.Equal(t, "GET /cpulse/results?failed=true&limit=2&since=1h0m0s&type=endpoint", fake.Log()[0])
 
+	stdout, _, code = runCLI(t, "--server", url, "--token-file", tok, "results", "--type", "operator")
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasSuffix(stdout, "\n1 run\n"), stdout)
+
 	// --limit over pages: the cursor is followed, and no more than asked is read
 	stdout, _, code = runCLI(t, "--server", url, "--token-file", tok, "results", "--json", "--limit", "4")
 	assert.Equal(t, 0, code)
