@@ -45,7 +45,10 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	dir := *stateDir
 	if dir == "" {
-		d, err := tf.DefaultStateRoot()
+		dir = os.Getenv("CLOUDPULSE_STATE_DIR")
+	}
+	if dir == "" {
+		d, err := tf.DefaultStateRoot() // <checkout>/state/runs, or without one $XDG_STATE_HOME/cloudpulse/runs
 		if err != nil {
 			return usagef("%v", err)
 		}
