@@ -3,13 +3,16 @@
 //	cpulse check endpoint|operator|functional|comprehensive|all [--cloud NAME] [--service-map FILE] [--json]
 //	cpulse upgrade snapshot|watch|verify|finish [--state DIR] [--cloud NAME] [--resources FILE] [--create=false]
 //	cpulse cleanup [--cloud NAME] [--state-dir DIR] [--older-than 2h] [--dry-run]
-//	cpulse [--server URL] [--token-file FILE] check TYPE [--cloud C] [--wait] [--json]
-//	cpulse [--server URL] result HANDLE [--json] | results [--failed] [--since 1h] [--type T] [--limit N] [--json]
 //
-// With a server (--server, $CPULSE_SERVER or ~/.cpulserc) check and upgrade
-// snapshot|create|verify ask the `cpulse serve` service instead of running here.
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
 // Exit status: 0 all checks passed (or skipped), 1 a check failed, 2 bad usage or input.
+//
+// Remote mode, with a server (--server, $CPULSE_SERVER or ~/.cpulserc): check
+// and upgrade snapshot|create|verify ask the `cpulse serve` service instead:
+//
+//	cpulse [--server URL] [--token-file FILE] check TYPE [--cloud C] [--wait] [--json]
+//	cpulse [--server URL] result HANDLE [--json] | results [--failed] [--since 1h] [--type T] [--limit N] [--json]
+//	cpulse [--server URL] cancel HANDLE
 package main
 
 import (
@@ -40,14 +43,14 @@ Usage:
   cpulse upgrade snapshot|watch|verify|finish [flags]    the upgrade gate: snapshot before, downtime during,
                                                         the same assertions after (state in $CLOUDPULSE_UPGRADE_STATE)
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
-  cpulse result HANDLE | results [flags]                 a run, or the history, from the service (needs a server)
-  cpulse cancel HANDLE                                   cancel a run on the service (needs a server)
-
-Global flags, before the command: --server URL (else $CPULSE_SERVER or server: in ~/.cpulserc, mode 0600)
-and --token-file FILE (else $CPULSE_TOKEN or token:/token_file: in ~/.cpulserc). With a server,
-check TYPE [--wait] and upgrade snapshot|create|verify run on the service and print the handle.
 
 Run "cpulse check -h" or "cpulse cleanup -h" for flags.
+
+Remote mode: global flags before the command, --server URL (else $CPULSE_SERVER or server: in
+~/.cpulserc, mode 0600) and --token-file FILE (else $CPULSE_TOKEN or token:/token_file: in ~/.cpulserc).
+With a server, check TYPE [--wait] and upgrade snapshot|create|verify run on the service and print the handle.
+  cpulse result HANDLE | results [flags]                 a run, or the history, from the service (needs a server)
+  cpulse cancel HANDLE                                   cancel a run on the service (needs a server)
 `
 
 func main() {
