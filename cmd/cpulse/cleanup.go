@@ -48,11 +48,11 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		dir = os.Getenv("CLOUDPULSE_STATE_DIR")
 	}
 	if dir == "" {
-		root, err := tf.RepoRoot()
+		d, err := tf.DefaultStateRoot() // <checkout>/state/runs, or without one $XDG_STATE_HOME/cloudpulse/runs
 		if err != nil {
 			return usagef("%v", err)
 		}
-		dir = filepath.Join(root, "state", "runs")
+		dir = d
 	}
 	cfg, err := cloud.Load(*cloudName)
 	if err != nil {

@@ -6,6 +6,13 @@
 //
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
 // Exit status: 0 all checks passed (or skipped), 1 a check failed, 2 bad usage or input.
+//
+// Remote mode, with a server (--server, $CPULSE_SERVER or ~/.cpulserc): check
+// and upgrade snapshot|create|verify ask the `cpulse serve` service instead:
+//
+//	cpulse [--server URL] [--token-file FILE] check TYPE [--cloud C] [--wait] [--json]
+//	cpulse [--server URL] result HANDLE [--json] | results [--failed] [--since 1h] [--type T] [--limit N] [--json]
+//	cpulse [--server URL] cancel HANDLE
 package main
 
 import (
@@ -38,6 +45,12 @@ Usage:
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
 
 Run "cpulse check -h" or "cpulse cleanup -h" for flags.
+
+Remote mode: global flags before the command, --server URL (else $CPULSE_SERVER or server: in
+~/.cpulserc, mode 0600) and --token-file FILE (else $CPULSE_TOKEN or token:/token_file: in ~/.cpulserc).
+With a server, check TYPE [--wait] and upgrade snapshot|create|verify run on the service and print the handle.
+  cpulse result HANDLE | results [flags]                 a run, or the history, from the service (needs a server)
+  cpulse cancel HANDLE                                   cancel a run on the service (needs a server)
 `
 
 func main() {
@@ -64,6 +77,13 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	args, g, err := parseGlobalFlags(args)
+	if err != nil {
+		return err
+	}
+	if handled, err := runRemote(ctx, g, args, stdout, stderr); handled {
+		return err
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")

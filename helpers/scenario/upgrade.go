@@ -259,11 +259,11 @@ func (u *Upgrade) Save(ctx context.Context, cloudName string, ws *tf.Workspace, 
 	if err := ex.RefreshState(ctx); err != nil {
 		return fmt.Errorf("upgrade: settle the state: %w", err)
 	}
-	root, err := tf.RepoRoot()
+	src, err := tf.FindSources()
 	if err != nil {
 		return err
 	}
-	h, err := FixtureHash(root)
+	h, err := fixtureHash(src.FS, UpgradeFixture)
 	if err != nil {
 		return err
 	}

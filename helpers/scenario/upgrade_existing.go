@@ -37,11 +37,11 @@ func SnapshotExisting(ctx context.Context, c *cloud.Cloud, dir string, sel Exist
 		return res, err
 	}
 	res.RunID = runID
-	root, err := tf.RepoRoot()
+	src, err := tf.FindSources()
 	if err != nil {
 		return res, err
 	}
-	h, err := fixtureHash(root, ExistingFixture)
+	h, err := fixtureHash(src.FS, ExistingFixture)
 	if err != nil {
 		return res, err
 	}

@@ -82,19 +82,20 @@ type ServerObs struct {
 
 // FixtureHash is the sha256 of fixtures/upgrade and the modules it uses, as
 // they are under root (file names and contents, in order).
-func FixtureHash(root string) (string, error) { return fixtureHash(root, UpgradeFixture) }
+func FixtureHash(root string) (string, error) { return fixtureHash(os.DirFS(root), UpgradeFixture) }
 
-func fixtureHash(root, fixture string) (string, error) {
+// fixtureHash hashes fixture's and the modules' .tf files in src (a checkout
+// or the sources embedded in the binary: both give the same hash).
+func fixtureHash(src fs.FS, fixture string) (string, error) {
 	h := sha256.New()
 	var files []string
 	for _, dir := range []string{fixture, "modules"} {
-		base := filepath.Join(root, dir)
-		err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(src, dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if d.IsDir() && d.Name() == ".terraform" {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			if !d.IsDir() && strings.HasSuffix(p, ".tf") {
 				files = append(files, p)
@@ -107,12 +108,11 @@ func fixtureHash(root, fixture string) (string, error) {
 	}
 	sort.Strings(files)
 	for _, p := range files {
-		b, err := os.ReadFile(p)
+		b, err := fs.ReadFile(src, p)
 		if err != nil {
 			return "", err
 		}
-		rel, _ := filepath.Rel(root, p)
-		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(b))
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -149,8 +149,18 @@ func SaveSnapshot(dir string, s *Snapshot) error {
 }
 
 // LoadSnapshot reads dir's snapshot and checks that this cloudpulse can verify
-// it: same format, same fixture (root's, hashed).
+// it: same format, same fixture (root's, hashed; root "": no fixture check).
 func LoadSnapshot(dir, root string) (*Snapshot, error) {
+	var src fs.FS
+	if root != "" {
+		src = os.DirFS(root)
+	}
+	return loadSnapshot(dir, src)
+}
+
+// loadSnapshot is LoadSnapshot with the fixture's sources (a checkout or the
+// binary's own) in src; nil: no fixture check.
+func loadSnapshot(dir string, src fs.FS) (*Snapshot, error) {
 	if dir == "" {
 		return nil, errors.New("upgrade: no state directory: set CLOUDPULSE_UPGRADE_STATE (or --state) to the pre phase's directory")
 	}
@@ -171,13 +181,13 @@ func LoadSnapshot(dir, root string) (*Snapshot, error) {
 	if s.Mode == "" {
 		s.Mode = ModeCreate
 	}
-	if root != "" {
-		h, err := fixtureHash(root, s.Fixture)
+	if src != nil {
+		h, err := fixtureHash(src, s.Fixture)
 		if err != nil {
 			return nil, err
 		}
 		if h != s.FixtureSHA256 {
-			return nil, fmt.Errorf("upgrade: the snapshot in %s was made from another version of %s (sha256 %.12s…, this checkout has %.12s…): verify it with the cloudpulse that made it, or finish it and take a new snapshot", dir, s.Fixture, s.FixtureSHA256, h)
+			return nil, fmt.Errorf("upgrade: the snapshot in %s was made from another version of %s (sha256 %.12s…, this cloudpulse has %.12s…): verify it with the cloudpulse that made it, or finish it and take a new snapshot", dir, s.Fixture, s.FixtureSHA256, h)
 		}
 	}
 	return &s, nil

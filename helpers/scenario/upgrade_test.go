@@ -9,6 +9,8 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 func TestParseResources(t *testing.T) {
@@ -93,9 +95,21 @@ func TestStateDir(t *testing.T) {
 	h2, err := FixtureHash(root)
 	require.NoError(t, err)
 	_, err = LoadSnapshot(dir, root)
-	assert.EqualError(t, err, "upgrade: the snapshot in "+dir+" was made from another version of fixtures/upgrade (sha256 "+h[:12]+"…, this checkout has "+h2[:12]+"…): verify it with the cloudpulse that made it, or finish it and take a new snapshot")
+	assert.EqualError(t, err, "upgrade: the snapshot in "+dir+" was made from another version of fixtures/upgrade (sha256 "+h[:12]+"…, this cloudpulse has "+h2[:12]+"…): verify it with the cloudpulse that made it, or finish it and take a new snapshot")
 
 	require.NoError(t, SaveSnapshot(dir, &Snapshot{Format: 99}))
 	_, err = LoadSnapshot(dir, "")
 	assert.EqualError(t, err, "upgrade: "+filepath.Join(dir, SnapshotFile)+" has format 99, this cpulse reads format 1: verify it with the cpulse that made it")
+}
+
+// The binary's embedded fixtures hash as the checkout does: a snapshot taken
+// by a cpulse without a checkout verifies with one in a checkout, and back.
+func TestFixtureHashEmbeddedEqualsCheckout(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	want, err := FixtureHash(root)
+	require.NoError(t, err)
+	got, err := fixtureHash(tf.Embedded().FS, UpgradeFixture)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -72,15 +73,15 @@ func (r VerifyResult) Err() error {
 // openPhase loads the snapshot (checking its fixture when checkFixture) and
 // prepares OpenTofu in its workspace.
 func openPhase(ctx context.Context, dir string, checkFixture bool, o PhaseOptions) (*Snapshot, *tf.Exec, error) {
-	root := ""
+	var fixtures fs.FS
 	if checkFixture {
-		r, err := tf.RepoRoot()
+		src, err := tf.FindSources()
 		if err != nil {
 			return nil, nil, err
 		}
-		root = r
+		fixtures = src.FS
 	}
-	snap, err := LoadSnapshot(dir, root)
+	snap, err := loadSnapshot(dir, fixtures)
 	if err != nil {
 		return nil, nil, err
 	}

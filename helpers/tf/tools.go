@@ -42,12 +42,14 @@ type Tools struct {
 
 // FindTools picks the binary, checking its version (never assuming it), in this order:
 //  1. $CLOUDPULSE_TOFU (an error if it is not acceptable: the user chose it);
-//  2. .tools/bin/tofu in the repository root (`make tools` builds or links it);
+//  2. .tools/bin/tofu in the repository root (`make tools` builds or links it),
+//     when there is a checkout;
 //  3. tofu, then terraform, on PATH.
 //
 // Acceptable are OpenTofu PinnedTofu and Terraform >= 1.6.0, < 2.0.0. The CLI
 // config is $CLOUDPULSE_TOFURC (which must exist), else .tools/tofurc when it
-// exists, else none. When nothing fits, the error lists what was found and names
+// exists, else none (tofu reads $TF_CLI_CONFIG_FILE, which must exist when set,
+// or ~/.tofurc). When nothing fits, the error lists what was found and names
 // the fix.
 func FindTools() (Tools, error) {
 	t, err := findBinary()
@@ -84,11 +86,15 @@ func findBinary() (Tools, error) {
 		}
 		tried = append(tried, err.Error())
 	}
+	fix := "run `make tools`, or set CLOUDPULSE_TOFU"
+	if _, err := RepoRoot(); err != nil { // no checkout: the binary runs on its own
+		fix = "set CLOUDPULSE_TOFU to the OpenTofu binary, or put tofu on PATH"
+	}
 	if len(tried) == 0 {
 		tried = append(tried, "no .tools/bin/tofu, and neither tofu nor terraform on PATH")
 	}
-	return Tools{}, fmt.Errorf("no usable OpenTofu %s or Terraform >= 1.6.0, < 2.0.0 (%s): run `make tools`, or set CLOUDPULSE_TOFU",
-		PinnedTofu, strings.Join(tried, "; "))
+	return Tools{}, fmt.Errorf("no usable OpenTofu %s or Terraform >= 1.6.0, < 2.0.0 (%s): %s",
+		PinnedTofu, strings.Join(tried, "; "), fix)
 }
 
 func findCLIConfig() (string, error) {
@@ -98,10 +104,18 @@ func findCLIConfig() (string, error) {
 		}
 		return filepath.Abs(p)
 	}
-	if root, err := RepoRoot(); err == nil {
+	root, err := RepoRoot()
+	if err == nil {
 		if p := filepath.Join(root, ".tools", "tofurc"); fileExists(p) {
 			return p, nil
 		}
+		return "", nil
+	}
+	// No checkout: the user's own CLI config (a provider mirror, or none:
+	// registry installs) reaches tofu through the environment; one that is
+	// missing is named now, not as a provider tofu init cannot find.
+	if p := os.Getenv("TF_CLI_CONFIG_FILE"); p != "" && !fileExists(p) {
+		return "", fmt.Errorf("TF_CLI_CONFIG_FILE=%s is missing: set CLOUDPULSE_TOFURC or TF_CLI_CONFIG_FILE to the tofurc with the provider mirror", p)
 	}
 	return "", nil
 }

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -61,30 +61,18 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if err := ValidRunID(o.RunID); err != nil {
 		return nil, err
 	}
-	root, err := RepoRoot()
+	src, rel, err := fixtureSource(o.Fixture)
 	if err != nil {
 		return nil, err
 	}
-	fixture := o.Fixture
-	if !filepath.IsAbs(fixture) {
-		fixture = filepath.Join(root, fixture)
-	}
-	if !fileExists(fixture) {
-		return nil, fmt.Errorf("fixture %s does not exist", fixture)
-	}
-	rel, err := filepath.Rel(root, fixture)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return nil, fmt.Errorf("fixture %s is not inside the repository %s", fixture, root)
-	}
 	stateRoot := o.StateRoot
 	if stateRoot == "" {
-		stateRoot = os.Getenv("CLOUDPULSE_STATE_DIR")
+		if stateRoot, err = DefaultStateRoot(); err != nil {
+			return nil, err
+		}
 	}
-	if stateRoot == "" {
-		stateRoot = filepath.Join(root, "state", "runs")
-	}
-	ws := &Workspace{Root: filepath.Join(stateRoot, filepath.Base(fixture)+"-"+o.RunID), RunID: o.RunID, Parallelism: o.Parallelism, secrets: NewSecrets(o.Secrets...)}
-	ws.Dir = filepath.Join(ws.Root, rel)
+	ws := &Workspace{Root: filepath.Join(stateRoot, path.Base(rel)+"-"+o.RunID), RunID: o.RunID, Parallelism: o.Parallelism, secrets: NewSecrets(o.Secrets...)}
+	ws.Dir = filepath.Join(ws.Root, filepath.FromSlash(rel))
 	// The state root is created private; one that exists is left as it is
 	// (it may be a directory the user chose), each workspace in it is 0700.
 	if err := os.MkdirAll(stateRoot, 0o700); err != nil {
@@ -105,12 +93,12 @@ func NewWorkspace(o WorkspaceOptions) (*Workspace, error) {
 	if err := ws.Hold(); err != nil { // before anything is in it: cleanup must never see it half made and unheld
 		return nil, err
 	}
-	if err := copyTree(fixture, ws.Dir); err != nil {
-		return nil, fmt.Errorf("copy fixture %s: %w", fixture, err)
+	if err := copyTree(src.FS, rel, ws.Dir); err != nil {
+		return nil, fmt.Errorf("copy fixture %s from %s: %w", rel, src, err)
 	}
-	if mods := filepath.Join(root, "modules"); fileExists(mods) {
-		if err := copyTree(mods, filepath.Join(ws.Root, "modules")); err != nil {
-			return nil, fmt.Errorf("copy modules: %w", err)
+	if _, err := fs.Stat(src.FS, "modules"); err == nil {
+		if err := copyTree(src.FS, "modules", filepath.Join(ws.Root, "modules")); err != nil {
+			return nil, fmt.Errorf("copy modules from %s: %w", src, err)
 		}
 	}
 	if err := ws.WriteVars(o.Vars); err != nil {
@@ -251,45 +239,32 @@ func (w *Workspace) Vars() (map[string]any, error) {
 // The live lock is given back after the directory is gone.
 func (w *Workspace) Remove() error { return errors.Join(os.RemoveAll(w.Root), w.Release()) }
 
-// copyTree copies regular files and directories, leaving out OpenTofu's
-// working files (.terraform, state, lock file) so every run starts clean.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// fixtureSource finds a fixture: one relative to the repository
+// ("fixtures/functional") in the checkout or, without one, in the binary; an
+// absolute one (test data) must be inside the checkout. It returns the sources
+// and the fixture's slash-separated path in them.
+func fixtureSource(fixture string) (Sources, string, error) {
+	if !filepath.IsAbs(fixture) {
+		src, err := FindSources()
 		if err != nil {
-			return err
+			return Sources{}, "", err
 		}
-		rel, _ := filepath.Rel(src, p)
-		name := d.Name()
-		if d.IsDir() && name == ".terraform" {
-			return filepath.SkipDir
+		rel := fsPath(fixture)
+		if _, err := fs.Stat(src.FS, rel); err != nil || strings.HasPrefix(rel, "..") {
+			return Sources{}, "", fmt.Errorf("fixture %s does not exist in %s", fixture, src)
 		}
-		if !d.IsDir() && (name == ".terraform.lock.hcl" || strings.HasSuffix(name, ".tfstate") || strings.Contains(name, ".tfstate.") || name == VarFile) {
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		return copyFile(p, target)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+		return src, rel, nil
+	}
+	root, err := RepoRoot()
 	if err != nil {
-		return err
+		return Sources{}, "", err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
+	if !fileExists(fixture) {
+		return Sources{}, "", fmt.Errorf("fixture %s does not exist", fixture)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	rel, err := filepath.Rel(root, fixture)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return Sources{}, "", fmt.Errorf("fixture %s is not inside the repository %s", fixture, root)
 	}
-	return out.Close()
+	return Sources{FS: os.DirFS(root), Root: root}, filepath.ToSlash(rel), nil
 }
