@@ -427,3 +427,35 @@ func TestConcurrentWriters(t *testing.T) {
 		require.Equal(t, StatePassed, r.State)
 	}
 }
+
+// Two handles on one file (two processes, or a restart overlapping the old
+// one) both write: WAL and busy_timeout make them wait, not fail.
+func TestTwoHandlesOneFile(t *testing.T) {
+	ctx := context.Background()
+	a, path := openTemp(t)
+	b, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, s := range []*SQLite{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if err := s.Create(ctx, &Run{Cloud: "a", Type: "operator"}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	runs, _, err := b.List(ctx, Filter{Limit: MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, runs, 100)
+}
