@@ -63,6 +63,8 @@ func TestLoadInvalid(t *testing.T) {
 			`serve.yaml:4: did not find expected key (fix the YAML syntax)`},
 		{"tab indent", "history:\n\tpath: x\n",
 			`serve.yaml:2: found character that cannot start any token (fix the YAML syntax)`},
+		{"a list", "- clouds: [lab]\n",
+			`serve.yaml:1: the configuration is a list, not a mapping (write keys like clouds: [mycloud] at the top level)`},
 		{"no clouds", "token_file: token\n",
 			`serve.yaml:1: no clouds configured (list clouds.yaml names, like clouds: [mycloud])`},
 		{"empty clouds", "token_file: token\nclouds: []\n",

@@ -22,7 +22,7 @@ var topKeys = []string{"listen", "token_file", "insecure_no_token", "open_reads"
 // top applies the file's top-level mapping to l.cfg.
 func (l *loader) top(root *yaml.Node) error {
 	c := l.cfg
-	return l.mapping(root, "", topKeys, "see the example configuration (cpulse serve --example)", func(key string, v *yaml.Node) (err error) {
+	return l.mapping(root, "", topKeys, "write keys like clouds: [mycloud] at the top level", func(key string, v *yaml.Node) (err error) {
 		switch key {
 		case "listen":
 			c.Listen, err = l.str(v, key, "write it like 127.0.0.1:8787")

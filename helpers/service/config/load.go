@@ -109,7 +109,11 @@ func deref(n *yaml.Node) *yaml.Node {
 func (l *loader) mapping(n *yaml.Node, section string, known []string, fix string, fn func(key string, v *yaml.Node) error) error {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
-		return l.errAt(n.Line, fix, "%s is %s, not a mapping", section, kind(n))
+		name := section
+		if name == "" {
+			name = "the configuration"
+		}
+		return l.errAt(n.Line, fix, "%s is %s, not a mapping", name, kind(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
