@@ -91,15 +91,15 @@ func startBrowser(t *testing.T, ctx context.Context) context.Context {
 	return bctx
 }
 
-// step runs browser actions within browserWait.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+// browserStep runs browser actions within browserWait.
+func browserStep(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
 	require.NoError(t, chromedp.Do(sctx, actions...), what)
 }
 
-func text(t *testing.T, ctx context.Context, sel string) string {
+func pageText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
@@ -124,11 +124,11 @@ func seeFailingCheck(t *testing.T, ctx context.Context, pageURL string, want fai
 	t.Helper()
 	row := fmt.Sprintf(`section[data-cloud=%q] tr[data-family=%q]`, want.cloud, want.family)
 	item := fmt.Sprintf(`%s li.failing[data-check=%q]`, row, want.check)
-	step(t, ctx, "load the overview", chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(item)))
+	browserStep(t, ctx, "load the overview", chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(item)))
 
-	got := text(t, ctx, item)
+	got := pageText(t, ctx, item)
 	assert.Equal(t, want.check+" failed: "+oneLine(want.message), oneLine(got), "the failing check in the overview")
-	assert.Equal(t, "failed", text(t, ctx, item+" .state-failed-text"))
+	assert.Equal(t, "failed", pageText(t, ctx, item+" .state-failed-text"))
 	scripts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.scripts.length`))
 	require.NoError(t, err)
 	assert.Zero(t, scripts, "the page runs no script")
@@ -136,7 +136,7 @@ func seeFailingCheck(t *testing.T, ctx context.Context, pageURL string, want fai
 	t.Logf("overview screenshot: %s", want.overviewPNG)
 
 	cell := fmt.Sprintf(`%s a.cell[href="runs/%s"]`, row, want.run)
-	assert.Contains(t, text(t, ctx, cell), "failed", "the strip cell says its state in text")
+	assert.Contains(t, pageText(t, ctx, cell), "failed", "the strip cell says its state in text")
 	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	resp, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(cell)))
 	cancel()
@@ -147,10 +147,10 @@ func seeFailingCheck(t *testing.T, ctx context.Context, pageURL string, want fai
 	assert.Equal(t, pageURL+"runs/"+want.run, loc)
 
 	detail := fmt.Sprintf(`table.checks tr[data-check=%q]`, want.check)
-	step(t, ctx, "the run's detail page", chromedp.WaitVisible(chromedp.CSS(detail)))
-	assert.Equal(t, "failed", text(t, ctx, detail+" td.status"))
-	assert.Equal(t, oneLine(want.message), oneLine(text(t, ctx, detail+" td.message")))
-	assert.Contains(t, text(t, ctx, "#run-state"), "failed")
+	browserStep(t, ctx, "the run's detail page", chromedp.WaitVisible(chromedp.CSS(detail)))
+	assert.Equal(t, "failed", pageText(t, ctx, detail+" td.status"))
+	assert.Equal(t, oneLine(want.message), oneLine(pageText(t, ctx, detail+" td.message")))
+	assert.Contains(t, pageText(t, ctx, "#run-state"), "failed")
 	require.NoError(t, browser.Screenshot(ctx, want.runPNG))
 	t.Logf("run detail screenshot: %s", want.runPNG)
 }

@@ -78,12 +78,12 @@ func TestStatusPageBrowser(t *testing.T) {
 		overviewPNG: filepath.Join(dir, "status-page-offline.png"), runPNG: filepath.Join(dir, "status-run-offline.png"),
 	})
 	// the markup in a message is text on the detail page the browser shows
-	assert.Equal(t, markupMsg, text(t, bctx, `table.checks tr[data-check="haproxy"] td.message`))
+	assert.Equal(t, markupMsg, pageText(t, bctx, `table.checks tr[data-check="haproxy"] td.message`))
 
 	// back on the overview: the markup as text, the downtime bars, the run in progress
-	step(t, bctx, "reload the overview", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`.downtime`)))
-	assert.Equal(t, "haproxy failed: "+markupMsg, text(t, bctx, `section[data-cloud="lab-admin"] li.failing[data-check="haproxy"]`))
-	assert.Equal(t, "ssh/vm-1", text(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] th`))
-	assert.Equal(t, "failed", text(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] td.check-failed`))
-	assert.Contains(t, text(t, bctx, `section[data-cloud="lab-member"] tr[data-family="endpoint"] a.state`), "running")
+	browserStep(t, bctx, "reload the overview", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`.downtime`)))
+	assert.Equal(t, "haproxy failed: "+markupMsg, pageText(t, bctx, `section[data-cloud="lab-admin"] li.failing[data-check="haproxy"]`))
+	assert.Equal(t, "ssh/vm-1", pageText(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] th`))
+	assert.Equal(t, "failed", pageText(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] td.check-failed`))
+	assert.Contains(t, pageText(t, bctx, `section[data-cloud="lab-member"] tr[data-family="endpoint"] a.state`), "running")
 }
