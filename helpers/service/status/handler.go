@@ -82,6 +82,11 @@ func Handler(st store.Store, o Options) http.Handler {
 	mux.HandleFunc("GET /runs/{handle}", p.serveRun)
 	mux.HandleFunc("GET /style.css", serveCSS)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			p.fail(w, r, http.StatusMethodNotAllowed, "Read only", fmt.Sprintf("The status page only reads: %s is not allowed.", r.Method))
+			return
+		}
 		p.fail(w, r, http.StatusNotFound, "No such page", fmt.Sprintf("%s is not a page of the status page.", r.URL.Path))
 	})
 	var h http.Handler = headers(mux)

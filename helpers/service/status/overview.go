@@ -31,7 +31,7 @@ type familyView struct {
 	Family string
 	Last   *RunView // nil: never ran
 	Strip  []RunView
-	// Failing are the failed checks of the last finished run (FailingRun).
+	// Failing are the failed checks of the last passed or failed run (FailingRun).
 	Failing    []Failing
 	FailingRun *RunView
 }
@@ -103,11 +103,16 @@ func family(name string, runs []store.Run, now time.Time) familyView {
 	for i := len(runs) - 1; i >= 0; i-- { // oldest left, newest right
 		f.Strip = append(f.Strip, runView(&runs[i], now))
 	}
+	// the failing checks of the last run that has results: a cancelled or
+	// interrupted run has none, and "none failing" would read as healthy
 	for i := range runs {
-		if final(runs[i].State) {
-			rv := runView(&runs[i], now)
+		if r := &runs[i]; r.State == store.StatePassed || r.State == store.StateFailed {
+			rv := runView(r, now)
 			f.FailingRun = &rv
-			f.Failing = failing(&runs[i])
+			f.Failing = failing(r)
+			if len(f.Failing) == 0 && r.State == store.StateFailed {
+				f.Failing = []Failing{{Name: "run", Message: cmp.Or(r.Error, "failed without a failed check")}}
+			}
 			break
 		}
 	}

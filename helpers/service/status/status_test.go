@@ -129,6 +129,23 @@ func TestOverviewPassedRun(t *testing.T) {
 	assert.Contains(t, row, `<span class="none">none</span>`)
 }
 
+func TestOverviewFailingSkipsRunsWithoutResults(t *testing.T) {
+	st := openStore(t)
+	_, failed, running := operatorHistory(t, st)
+	running.State, running.Finished, running.Error = store.StateInterrupted, time.Time{}, ""
+	require.NoError(t, st.Update(context.Background(), &running))
+	add(t, st, store.Run{Cloud: "lab-admin", Type: "operator", State: store.StateCancelled, Queued: now.Add(-10 * time.Second)})
+	add(t, st, store.Run{Cloud: "lab-admin", Type: "functional", State: store.StateFailed, Queued: now.Add(-time.Hour),
+		Error: "tofu apply: exit status 1"})
+	_, body, _ := get(t, page(st), "/")
+	row := section(t, body, `<tr data-family="operator">`, `</tr>`)
+	assert.Contains(t, row, `<span aria-hidden="true">−</span> cancelled</a>`)
+	assert.Contains(t, row, `data-check="pacemaker"`)
+	assert.Contains(t, row, `in run <a href="runs/`+failed.Handle+`">`)
+	fn := section(t, body, `<tr data-family="functional">`, `</tr>`)
+	assert.Contains(t, fn, `<li class="failing" data-check="run"><span class="check-name">run</span> <span class="state-failed-text">failed</span>: <span class="message">tofu apply: exit status 1</span></li>`)
+}
+
 func TestOverviewConfiguredNeverRan(t *testing.T) {
 	st := openStore(t)
 	h := status.Handler(st, status.Options{Clouds: []string{"lab-admin"}, Families: []string{"operator", "upgrade"}, Refresh: -1})
@@ -188,6 +205,18 @@ func TestRunNotFound(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, code, path)
 		assert.Contains(t, body, `<p class="problem">`+want+`</p>`, path)
 	}
+}
+
+func TestReadOnly(t *testing.T) {
+	srv := httptest.NewServer(page(openStore(t)))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/", "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+	assert.Contains(t, string(body), `<p class="problem">The status page only reads: POST is not allowed.</p>`)
 }
 
 func TestEscapesEverything(t *testing.T) {
