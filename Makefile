@@ -24,7 +24,7 @@ CLOUD_TEST_TIMEOUT ?= 80m
 .PHONY: test-upgrade
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         lab-upgrade lab-downgrade \
-        cloud-test bench bench-scale check clean clean-cloud
+        cloud-test bench bench-scale check clean clean-cloud browser-deps
 
 all: build
 
@@ -95,8 +95,12 @@ lab-smoke: tools lab-up
 	$(LAB_ENV) $(GOTESTSUM) --junitfile $(REPORTS)/lab-smoke.junit.xml --format standard-verbose -- \
 		-count=1 -timeout $(CLOUD_TEST_TIMEOUT) -run 'TestLabSmoke' ./tests/
 
+## browser-deps: Debian's Chromium for the status page's browser tests (TestStatusPageBrowser, TestStatusPage)
+browser-deps:
+	@scripts/browser-deps.sh
+
 ## cloud-test: every cloud test (endpoint, operator with faults, operator mode, lab smoke, the upgrade gate with a real package upgrade of the lab and the functional scenario after it, comprehensive) against the lab
-cloud-test: tools lab-up
+cloud-test: tools lab-up browser-deps
 	@mkdir -p $(REPORTS)
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
 		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
@@ -128,7 +132,7 @@ image-test:
 # The project's own tests prove the toolchain it pins: only OpenTofu of the pinned version is used (an
 # installed Terraform, fine for `make check`, would leave state encryption untested).
 test: export CLOUDPULSE_TOOLS_PINNED := 1
-test: shellcheck lab-unit tools vet unit tf-check image-test cloud-test
+test: shellcheck lab-unit tools browser-deps vet unit tf-check image-test cloud-test
 
 ## check: check OS_CLOUD's cloud; with no OS_CLOUD, bring the lab up and check it
 check: tools build
