@@ -40,11 +40,12 @@ func runChecks(t *testing.T, ctx context.Context, checks []check.Check) ([]check
 	return results, wall
 }
 
-// reportResults gives each result its own subtest (one JUnit test case per
+// reportResults pushes the results (CLOUDPULSE_PUSHGATEWAY) and gives each result its own subtest (one JUnit test case per
 // check): a failure fails it, a skip skips it when maySkip allows that check
 // to skip, and fails it otherwise.
 func reportResults(t *testing.T, results []check.Result, maySkip func(name string) bool) {
 	t.Helper()
+	pushResults(t, results) // when CLOUDPULSE_PUSHGATEWAY is set
 	for _, r := range results {
 		t.Run(r.Name, func(t *testing.T) {
 			switch r.Status() {
