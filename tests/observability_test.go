@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,9 @@ func TestObservability(t *testing.T) {
 	})
 	t.Logf("pushgateway %s, prometheus %s, registry at %s/metrics", gw, prom, svc.URL)
 	cloudName := cfg.Name
+	// the service's schedule (its defaults), which the missed-runs alert compares with
+	reg.SetInterval(cloudName, "operator", time.Minute)
+	reg.SetInterval(cloudName, "endpoint", 2*time.Minute)
 
 	// endpoint checks in process, as the service runs them, with API latency
 	endpointRun := func() {
@@ -154,7 +158,7 @@ func TestObservability(t *testing.T) {
 			lhs, rhs, ok := splitComparison(r.Expr)
 			require.True(t, ok, "%s: expression is not <quantity> <op> <bound>: %s", r.Alert, r.Expr)
 			for _, side := range []string{lhs, rhs} {
-				if _, err := fmt.Sscanf(side, "%g", new(float64)); err == nil {
+				if _, err := strconv.ParseFloat(side, 64); err == nil {
 					continue // a number
 				}
 				assert.NotEmpty(t, promValues(t, prom, side), "%s: %s returns no data", r.Alert, side)
@@ -226,6 +230,10 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	var tl report.Timeline
 	w := probe.StartWatch(ctx, []probe.WatchPath{path}, probe.WatchOptions{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond})
 	end := tl.Start("baseline")
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = w.WaitUp(wctx) // the report starts once the path is up
+	cancel()
+	require.NoError(t, err)
 	time.Sleep(time.Second)
 	end(nil)
 	end = tl.Start("outage")
@@ -238,15 +246,14 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	t.Cleanup(func() { srv.Close() })
 	end(nil)
 	end = tl.Start("recovery")
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = w.WaitUp(wctx)
-	cancel()
+	err = probe.WaitFor(ctx, 100*time.Millisecond, func(context.Context) (bool, error) { return w.Up(), nil })
+	time.Sleep(300 * time.Millisecond) // a few probes up after the outage
 	end(err)
 	rep := w.Stop()
 	require.NoError(t, err)
 	require.Len(t, rep.Paths, 1)
 	p := rep.Paths[0]
-	t.Logf("watch: %s down %s (threshold %s) in %d outages", p.Name, p.Downtime, p.Threshold, len(p.Outages))
+	t.Logf("watch: %s down %s (threshold %s) in %d outages, %d of %d probes failed", p.Name, p.Downtime, p.Threshold, len(p.Outages), p.Failed, p.Probes)
 	require.True(t, p.Exceeded(), "the 2 s outage exceeds the threshold")
 	reg.ObserveWatch(cloudName, rep)
 	results := []check.Result{{Name: "downtime/" + p.Name, OK: !p.Exceeded(), Duration: p.Downtime, Error: fmt.Sprint(rep.Exceeded())}}
