@@ -80,6 +80,7 @@ func connectRecorded(t testing.TB, ctx context.Context, cfg *cloud.Config) (*clo
 	start := time.Now()
 	c, err := cfg.Connect(cctx, cloud.WithTransport(rec))
 	require.NoError(t, err)
+	noteCloud(t, cfg.Name)
 	took := time.Since(start)
 	require.True(t, rec.LearnCatalogFrom(c.Provider), "cloud %q: the token carries no service catalog to attribute requests by", cfg.Name)
 	return c, rec, took
