@@ -41,9 +41,9 @@ import (
 // recorded through the LatencyRecorder), `cpulse check operator --push` before
 // and during a fault injected with scripts/lab/ctl (the Pacemaker resource
 // banned: the pacemaker check fails), `cpulse check endpoint --push`, an
-// upgrade watch of a loopback HTTP path with a 2 s outage, and a cleanup that
-// finds a planted keypair named for a run and deletes it (the API sweep of
-// `cpulse cleanup`). The in-process results feed a metrics.Registry served at
+// upgrade watch of a loopback HTTP path with a 2 s outage, and a real
+// `cpulse cleanup` that finds a planted keypair named for a killed run and
+// deletes it. The in-process results feed a metrics.Registry served at
 // /metrics; the binary's go to the Pushgateway. Then every dashboard panel's
 // query, the cloud variable's values and every alert rule's expression (and
 // both sides of its comparison) must return data through /api/v1/query; the
@@ -128,7 +128,7 @@ func TestObservability(t *testing.T) {
 	failingCheck := metrics.CheckName(failed[0].Name)
 
 	upgradeWatch(t, ctx, reg, cloudName)
-	cleanupRun(t, ctx, reg, cloudName)
+	cleanupRun(t, ctx, reg, bin, cloudName)
 	endpointRun() // a second run: the API histogram increases between scrapes
 
 	// every target scraped at least twice since the last run
@@ -260,15 +260,28 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	reg.ObserveRun(cloudName, "upgrade", results, tl.Steps(), started, false)
 }
 
-// cleanupRun plants a keypair named for a run (what a killed run leaves),
-// lets the cleanup's API sweep find and delete it, and records what it found.
-func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, cloudName string) {
+// cleanupRun plants what a killed run leaves — its workspace in a state
+// directory and a keypair named for it in the member's project — and runs the
+// real `cpulse cleanup`, which finds the keypair and deletes it. The registry
+// records what was left before (scenario.Find: what cleanup's sweep lists).
+func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, bin, cloudName string) {
 	t.Helper()
-	c := connect(t, ctx, cloudConfig(t))
+	cfg := cloudConfig(t)
+	c := connect(t, ctx, cfg)
 	cc, err := c.Compute()
 	require.NoError(t, err)
-	runID := scenario.NewRunID()
-	name := scenario.NamePrefix(runID) + "key"
+	o, err := scenario.FromEnv()
+	require.NoError(t, err)
+	o.Cloud = cfg
+	o.RunID = scenario.NewRunID()
+	stateDir := t.TempDir()
+	t.Setenv("CLOUDPULSE_STATE_DIR", stateDir)
+	f, err := scenario.NewFunctional(o)
+	require.NoError(t, err)
+	ws, err := f.Workspace()
+	require.NoError(t, err)
+	require.NoError(t, ws.Release()) // as if its run had been killed
+	name := scenario.NamePrefix(o.RunID) + "key"
 	key, err := probe.NewKeyPair("cloudpulse-observability-test")
 	require.NoError(t, err)
 	require.NoError(t, busyRetry(ctx, func() error {
@@ -276,11 +289,14 @@ func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, cloudN
 		return err
 	}))
 	t.Cleanup(func() { _ = keypairs.Delete(context.Background(), cc, name, nil).ExtractErr() })
-	swept, err := scenario.Sweep(ctx, c, runID)
+	found, err := scenario.Find(ctx, c, o.RunID)
 	require.NoError(t, err)
-	require.Len(t, swept, 1, "the planted keypair %s", name)
-	reg.ObserveCleanup(cloudName, swept)
-	left, err := scenario.Leftovers(ctx, c, runID)
+	require.Len(t, found, 1, "the planted keypair %s", name)
+	reg.ObserveCleanup(cloudName, found)
+	out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cloudName, "--state-dir", stateDir)
+	assert.Contains(t, out, "cleanup: run "+o.RunID+": deleted 1 resources through the APIs")
+	assert.Contains(t, out, "cleanup: run "+o.RunID+": clean in ")
+	left, err := scenario.Leftovers(ctx, c, o.RunID)
 	require.NoError(t, err)
 	require.Empty(t, left)
 }
