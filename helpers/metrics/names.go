@@ -12,7 +12,9 @@ var (
 	ipv4RE = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`)
 	ipv6RE = regexp.MustCompile(`(?i)\b[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}\b`)
 	// run ids and handles: a run of 8 or more hex digits holding at least one digit and one letter
-	hexRE = regexp.MustCompile(`(?i)\b[0-9a-f]{8,}\b`)
+	hexRE    = regexp.MustCompile(`(?i)\b[0-9a-f]{8,}\b`)
+	digitRE  = regexp.MustCompile(`[0-9]`)
+	letterRE = regexp.MustCompile(`(?i)[a-f]`)
 )
 
 // CheckName is name with what would make a label grow without bound masked:
@@ -24,7 +26,7 @@ func CheckName(name string) string {
 	name = ipv4RE.ReplaceAllString(name, "<ip>")
 	name = ipv6RE.ReplaceAllString(name, "<ip>")
 	return hexRE.ReplaceAllStringFunc(name, func(s string) string {
-		if regexp.MustCompile(`[0-9]`).MatchString(s) && regexp.MustCompile(`(?i)[a-f]`).MatchString(s) {
+		if digitRE.MatchString(s) && letterRE.MatchString(s) {
 			return "<id>"
 		}
 		return s
