@@ -40,11 +40,12 @@ func runChecks(t *testing.T, ctx context.Context, checks []check.Check) ([]check
 	return results, wall
 }
 
-// reportResults gives each result its own subtest (one JUnit test case per
+// reportResults pushes the results (CLOUDPULSE_PUSHGATEWAY) and gives each result its own subtest (one JUnit test case per
 // check): a failure fails it, a skip skips it when maySkip allows that check
 // to skip, and fails it otherwise.
 func reportResults(t *testing.T, results []check.Result, maySkip func(name string) bool) {
 	t.Helper()
+	pushResults(t, results) // when CLOUDPULSE_PUSHGATEWAY is set
 	for _, r := range results {
 		t.Run(r.Name, func(t *testing.T) {
 			switch r.Status() {
@@ -79,6 +80,7 @@ func connectRecorded(t testing.TB, ctx context.Context, cfg *cloud.Config) (*clo
 	start := time.Now()
 	c, err := cfg.Connect(cctx, cloud.WithTransport(rec))
 	require.NoError(t, err)
+	noteCloud(t, cfg.Name)
 	took := time.Since(start)
 	require.True(t, rec.LearnCatalogFrom(c.Provider), "cloud %q: the token carries no service catalog to attribute requests by", cfg.Name)
 	return c, rec, took

@@ -64,5 +64,6 @@ func connect(t *testing.T, ctx context.Context, cfg *cloud.Config) *cloud.Cloud 
 	defer cancel()
 	c, err := cfg.Connect(cctx)
 	require.NoError(t, err)
+	noteCloud(t, cfg.Name)
 	return c
 }

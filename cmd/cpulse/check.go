@@ -15,6 +15,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
+	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/operator"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
@@ -33,6 +34,7 @@ type checkFlags struct {
 	json       bool
 	timeout    time.Duration
 	horizonURL string
+	push       string
 }
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,6 +46,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.json, "json", false, "print results as JSON")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of each endpoint/operator check")
 	fs.StringVar(&f.horizonURL, "horizon-url", os.Getenv("CLOUDPULSE_HORIZON_URL"), "Horizon login URL for the Horizon check (default $CLOUDPULSE_HORIZON_URL; empty: no Horizon check)")
+	fs.StringVar(&f.push, "push", os.Getenv("CLOUDPULSE_PUSHGATEWAY"), "push the run's metrics to this Pushgateway URL, group job=cloudpulse,cloud,family (default $CLOUDPULSE_PUSHGATEWAY)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(families(), "|"))
 		fs.PrintDefaults()
@@ -114,6 +117,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		checks = append(checks, operatorChecks(ctx, smap, hosts, c, c.Name)...)
 	}
 	runner := check.Runner{Timeout: f.timeout}
+	started := time.Now()
 	results := runner.Run(ctx, checks...)
 	for _, s := range runs {
 		results = append(results, runScenario(ctx, c, s, len(runs) > 1, stderr)...)
@@ -130,6 +134,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return err
+	}
+	if f.push != "" { // after the results are printed: a push that fails is an error of its own
+		if err := metrics.PushRun(ctx, f.push, cfg.Name, family, results, rec.Requests(), started); err != nil {
+			return err
+		}
 	}
 	if !check.Summarize(results).OK() {
 		return errChecksFailed
