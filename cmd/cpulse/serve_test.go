@@ -30,7 +30,7 @@ func TestServeUsage(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, []byte("listen: 0.0.0.0:8787\nclouds: [a]\n"), 0o600))
 	_, stderr, code = runCLI(t, "serve", "--config", p)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "token_file")
+	assert.Equal(t, "cpulse: "+p+":1: listen 0.0.0.0:8787 is not loopback: set token_file (or listen on 127.0.0.1)\n", stderr)
 }
 
 // serveBinary builds cpulse and starts `cpulse serve` on a free loopback port

@@ -144,7 +144,7 @@ func (s *Service) getResult(w http.ResponseWriter, r *http.Request) {
 }
 
 // filterOf reads the history filters: type, cloud, failed, since (a duration
-// back from now, or RFC 3339), limit (1–1000, default 50), cursor.
+// back from now, or RFC 3339), limit (1–store.MaxLimit, default 50), cursor.
 func (s *Service) filterOf(r *http.Request) (store.Filter, error) {
 	q := r.URL.Query()
 	f := store.Filter{Type: q.Get("type"), Cloud: q.Get("cloud"), Cursor: q.Get("cursor"), Limit: 50}
@@ -169,8 +169,8 @@ func (s *Service) filterOf(r *http.Request) (store.Filter, error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return f, fmt.Errorf("limit=%q: use a number from 1 to 1000", v)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return f, fmt.Errorf("limit=%q: use a number from 1 to %d", v, store.MaxLimit)
 		}
 		f.Limit = n
 	}

@@ -112,7 +112,7 @@ func TestBadRequestsGet4xxAndStartNothing(t *testing.T) {
 		"bad filter type": {"GET", "/cpulse/results?type=x", ``, "-", 400, `type "x": use one of operator, endpoint, functional, comprehensive, upgrade, all`},
 		"bad failed":      {"GET", "/cpulse/results?failed=maybe", ``, "-", 400, `failed="maybe": use true or false`},
 		"bad since":       {"GET", "/cpulse/results?since=yesterday", ``, "-", 400, `since="yesterday": use a duration such as 1h or an RFC 3339 time`},
-		"bad limit":       {"GET", "/cpulse/results?limit=0", ``, "-", 400, `limit="0": use a number from 1 to 1000`},
+		"bad limit":       {"GET", "/cpulse/results?limit=0", ``, "-", 400, `limit="0": use a number from 1 to 500`},
 		"no route":        {"GET", "/cpulse/nothing", ``, "-", 404, `no route GET /cpulse/nothing (see /openapi.json)`},
 		"wrong method":    {"PUT", "/cpulse/check", `{}`, "-", 404, `no route PUT /cpulse/check (see /openapi.json)`},
 	} {

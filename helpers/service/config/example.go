@@ -1,0 +1,63 @@
+package config
+
+// Example returns a commented configuration that Load accepts once the token
+// file exists (mode 0600) — the one the README shows.
+func Example() string { return example }
+
+const example = `# cpulse serve --config serve.yaml
+# Relative paths are relative to this file's directory.
+
+# Where the REST API listens. Loopback by default; any other address needs token_file.
+listen: 127.0.0.1:8787
+
+# The bearer token (one line, mode 0600): umask 077; openssl rand -hex 32 > /etc/cloudpulse/token
+# Clients send "Authorization: Bearer TOKEN" (or HTTP basic auth with the token as password).
+token_file: /etc/cloudpulse/token
+
+# Reads that need no token: healthz, metrics, status, api (result, results, openapi). Default: [healthz].
+open_reads: [healthz, metrics]
+
+# HTTPS: both or neither.
+# tls: {cert: /etc/cloudpulse/tls.crt, key: /etc/cloudpulse/tls.key}
+
+# Run history (SQLite). Runs queued longer ago than retention are deleted; 0 keeps everything.
+history:
+  path: /var/lib/cloudpulse/history.db
+  retention: 720h
+
+# Request body limit.
+max_body: 1MiB
+
+# The clouds to check: clouds.yaml names (OS_CLOUD). admin: operator credentials
+# (operator checks and the comprehensive scenario need them).
+clouds:
+  - mycloud
+  - {name: mycloud-admin, admin: true}
+
+# How often each family runs, per cloud; the first run is at start. 0 or -1 disables.
+intervals:
+  operator: 60s
+  endpoint: 120s
+  functional: 30m
+  comprehensive: 2h
+  upgrade: 0
+
+# Deadlines: one check, one scenario run (apply, validate, destroy).
+timeouts:
+  check: 60s
+  scenario: 45m
+
+# Each run starts up to this share of its interval late, so clouds do not start together (0% to 50%).
+jitter: 10%
+
+# Operator checks: the control plane's service map (see fixtures/service-map).
+# service_map: /etc/cloudpulse/service-map.yaml
+# horizon_url: https://horizon.example.com/
+
+# OpenTofu: the binary (else $CLOUDPULSE_TOFU, else PATH) and its CLI config (provider mirror).
+# tofu: /usr/local/bin/tofu
+# tofurc: /etc/cloudpulse/tofurc
+
+# Scenario workspaces (Terraform state of runs in flight). Default: cloudpulse-state next to the history.
+# state_dir: /var/lib/cloudpulse/state
+`
