@@ -201,6 +201,7 @@ service_map: %s
 	fres := s.result(t, fn)
 	runIDs = append(runIDs, fres.RunIDs...)
 	require.Equal(t, "passed", fres.State, "functional: %+v", fres)
+	t.Logf("functional %s passed: %d checks, %d steps, run %v", fn, len(fres.Checks), len(fres.Steps), fres.RunIDs)
 	assert.NotEmpty(t, fres.Steps, "step timings")
 	assert.Len(t, fres.RunIDs, 1)
 
@@ -226,6 +227,7 @@ service_map: %s
 		}
 		return false
 	})
+	t.Logf("fault injected; operator run %s (queued %.0fs after it) %s: %v", failedOp.Handle, failedOp.Timestamp.Sub(faultAt).Seconds(), failedOp.State, failedOp.TestsFailed)
 	assert.Equal(t, "failed", failedOp.State)
 	assert.True(t, slices.ContainsFunc(failedOp.TestsFailed, func(m map[string]string) bool {
 		return strings.Contains(m["pacemaker"], "cp-dummy")
