@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +128,43 @@ func BenchmarkServe(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+
+	// 200 concurrent POSTs against the real store: every one answered with a
+	// handle; those for a type in flight join its run.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := map[string]bool{}
+	codes := map[int]int{}
+	types := []string{"endpoint", "operator", "functional", "comprehensive", "all"}
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Post(url+"/cpulse/check", "application/json", strings.NewReader(`{"type":"`+types[i%len(types)]+`"}`))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			var v struct{ Handle string }
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			codes[resp.StatusCode]++
+			if v.Handle != "" {
+				got[v.Handle] = true
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(b, map[int]int{202: 200}, codes)
+	for h := range got {
+		resp, err := http.Get(url + "/cpulse/result?handle=" + h)
+		require.NoError(b, err)
+		resp.Body.Close()
+		require.Equal(b, 200, resp.StatusCode, "handle %s lost", h)
+	}
+	b.ReportMetric(float64(len(got)), "runs-from-200-POSTs")
 	b.ReportMetric(rss, "idle-RSS-MiB")
 	b.ReportMetric(float64(p99(one).Microseconds())/1000, "result-p99-ms")
 	b.ReportMetric(float64(p99(list).Microseconds())/1000, "results-p99-ms")
