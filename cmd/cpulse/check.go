@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,19 +12,15 @@ import (
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
-	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
 	"github.com/cloudpulse/cloudpulse/helpers/metrics"
-	"github.com/cloudpulse/cloudpulse/helpers/operator"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
-	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // families are what cpulse check runs: the API and operator check sets, every
 // registered scenario by name, and all of them.
-func families() []string {
-	return append(append([]string{"endpoint", "operator"}, scenario.Names()...), "all")
-}
+func familyNames() []string { return families.Names() }
 
 type checkFlags struct {
 	cloud      string
@@ -48,7 +42,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.horizonURL, "horizon-url", os.Getenv("CLOUDPULSE_HORIZON_URL"), "Horizon login URL for the Horizon check (default $CLOUDPULSE_HORIZON_URL; empty: no Horizon check)")
 	fs.StringVar(&f.push, "push", os.Getenv("CLOUDPULSE_PUSHGATEWAY"), "push the run's metrics to this Pushgateway URL, group job=cloudpulse,cloud,family (default $CLOUDPULSE_PUSHGATEWAY)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(families(), "|"))
+		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(familyNames(), "|"))
 		fs.PrintDefaults()
 	}
 	// Accept the family before or after the flags.
@@ -62,81 +56,43 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if family == "" && fs.NArg() > 0 {
 		family = fs.Arg(0)
 	}
-	if !slices.Contains(families(), family) {
+	if !slices.Contains(familyNames(), family) {
 		fs.Usage()
-		return usagef("check what? want one of %s, got %q", strings.Join(families(), ", "), family)
+		return usagef("check what? want one of %s, got %q", strings.Join(familyNames(), ", "), family)
 	}
 
 	cfg, err := cloud.Load(f.cloud)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	// Bad input is found before anything runs: the service map is read up front.
-	var smap *operator.ServiceMap
-	if family == "operator" || family == "all" {
-		if smap, err = loadServiceMap(f.serviceMap); err != nil {
-			return err
-		}
+	// Bad input (service map, scenario options) is found before anything runs.
+	plan, err := families.Prepare(families.Request{Cloud: cfg, Family: family, Timeout: f.timeout,
+		ServiceMap: f.serviceMap, HorizonURL: f.horizonURL, ReportPath: os.Getenv("CLOUDPULSE_REPORT"),
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }})
+	if err != nil {
+		return inputErr(err)
 	}
-	// Every scenario's options are checked before anything runs.
-	var runs []scenario.Scenario
-	for _, name := range scenario.Names() {
-		if family != name && family != "all" {
-			continue
-		}
-		d, err := scenario.Lookup(name)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		s, err := d.New(cfg)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		runs = append(runs, s)
-	}
-
-	rec := cloud.NewLatencyRecorder(cfg.BaseTransport())
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
-	c, err := cfg.Connect(cctx, cloud.WithTransport(rec))
-	cancel()
+	started := time.Now()
+	out, err := plan.Run(ctx)
 	if err != nil {
 		return err
 	}
-	rec.LearnCatalogFrom(c.Provider)
-
-	var checks []check.Check
-	if family == "endpoint" || family == "all" {
-		checks = append(checks, endpoint.Checks(c)...)
-		if f.horizonURL != "" {
-			checks = append(checks, horizonCheck(f.horizonURL, cfg))
-		}
-	}
-	if smap != nil {
-		hosts := operator.NewHosts(smap)
-		defer hosts.Close()
-		checks = append(checks, operatorChecks(ctx, smap, hosts, c, c.Name)...)
-	}
-	runner := check.Runner{Timeout: f.timeout}
-	started := time.Now()
-	results := runner.Run(ctx, checks...)
-	for _, s := range runs {
-		results = append(results, runScenario(ctx, c, s, len(runs) > 1, stderr)...)
-	}
+	results := out.Results
 
 	if f.json {
 		err = check.WriteJSON(stdout, results)
 	} else {
 		err = check.WriteTable(stdout, results)
-		if err == nil && len(checks) > 0 {
+		if err == nil && out.Checks > 0 {
 			fmt.Fprintln(stdout)
-			writeLatency(stdout, rec.Stats())
+			writeLatency(stdout, out.Latency)
 		}
 	}
 	if err != nil {
 		return err
 	}
 	if f.push != "" { // after the results are printed: a push that fails is an error of its own
-		if err := metrics.PushRun(ctx, f.push, cfg.Name, family, results, rec.Requests(), started); err != nil {
+		if err := metrics.PushRun(ctx, f.push, cfg.Name, family, results, out.Requests, started); err != nil {
 			return err
 		}
 	}
@@ -146,86 +102,28 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// runScenario runs one scenario through terraform-exec: its checks, named
-// <scenario>/<check>, and one result <scenario> for the run as a whole
-// (precheck, apply, destroy, leftovers). Its steps go to stderr as a table,
-// tofu's output only on failure.
+// runScenario runs one scenario (the upgrade gate's phases): see families.RunScenario.
 func runScenario(ctx context.Context, c *cloud.Cloud, s scenario.Scenario, several bool, stderr io.Writer) []check.Result {
-	name := s.Name()
-	whole := check.Result{Name: name, StartedAt: time.Now(), Details: map[string]string{"run_id": s.RunID()}}
-	finish := func(checks []check.Result, err error) []check.Result {
-		whole.Duration = time.Since(whole.StartedAt)
-		whole.OK = err == nil
-		if err != nil {
-			whole.Err, whole.Error = err, err.Error()
-		}
-		out := make([]check.Result, 0, len(checks)+1)
-		for _, r := range checks {
-			r.Name = name + "/" + r.Name
-			out = append(out, r)
-		}
-		return append(out, whole)
-	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, name+": "+format+"\n", args...) }
-	tools, err := tf.FindTools()
-	if err != nil {
-		return finish(nil, err)
-	}
-	if err := s.Precheck(ctx, c); err != nil {
-		return finish(nil, err)
-	}
-	ws, err := scenario.Workspace(s)
-	if err != nil {
-		return finish(nil, err)
-	}
-	var tofuLog bytes.Buffer
-	r, err := tf.NewExec(ws, tools, s.TerraformEnv(), &tofuLog)
-	if err != nil {
-		return finish(nil, err)
-	}
-	logf("run %s, state in %s", s.RunID(), ws.Root)
-	out := scenario.Run(ctx, c, s, r, scenario.Hooks{Logf: logf, OnResult: func(r check.Result) {
-		logf("%-36s %s %s", r.Name, r.Status(), oneLineDetail(r))
-	}})
-	fmt.Fprintf(stderr, "%s steps:\n%s", name, out.Timeline.Table())
-	if out.Err != nil {
-		for id, log := range out.Console {
-			fmt.Fprintf(stderr, "console log of server %s:\n%s\n", id, log)
-		}
-		fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
-	}
 	path := os.Getenv("CLOUDPULSE_REPORT")
-	if several && path != "" && name != "functional" {
-		// one report per scenario: functional's at the path, the others' next to it (x.json → x-comprehensive.json)
-		path = strings.TrimSuffix(path, ".json") + "-" + name + ".json"
+	if several && path != "" && s.Name() != "functional" {
+		path = strings.TrimSuffix(path, ".json") + "-" + s.Name() + ".json"
 	}
-	// A report that could not be written fails the run: a pipeline reading it would see a stale one.
-	return finish(out.Checks, errors.Join(out.Err, writeReport(path, scenarioSummary(out, c.Name))))
+	results, _ := families.RunScenario(ctx, c, s, families.ScenarioOptions{ReportPath: path,
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }})
+	return results
 }
 
-func oneLineDetail(r check.Result) string {
-	d := r.Detail()
-	if i := strings.IndexByte(d, '\n'); i >= 0 {
-		d = d[:i] + " …"
+// inputErr makes the families' bad-input errors usage errors (exit 2).
+func inputErr(err error) error {
+	if families.IsInput(err) {
+		return usagef("%v", err)
 	}
-	return d
+	return err
 }
+
+func oneLineDetail(r check.Result) string { return families.OneLineDetail(r) }
 
 // writeReport writes the run's summary to path (CLOUDPULSE_REPORT); "" writes none.
-func writeReport(path string, s report.Summary) error {
-	if path == "" {
-		return nil
-	}
-	if err := s.WriteJSON(path); err != nil {
-		return fmt.Errorf("CLOUDPULSE_REPORT: %w", err)
-	}
-	return nil
-}
+func writeReport(path string, s report.Summary) error { return families.WriteReport(path, s) }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func lastLines(s string, n int) string { return families.LastLines(s, n) }

@@ -6,22 +6,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
-	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
-	"github.com/cloudpulse/cloudpulse/helpers/report"
-	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
-
-// horizonCheck logs in to Horizon as the cloud's own user (same clouds.yaml
-// credentials as the API checks).
-func horizonCheck(url string, cfg *cloud.Config) check.Check {
-	domain := cfg.Auth.DomainName
-	if domain == "" {
-		domain = "Default"
-	}
-	return endpoint.Horizon(url, cfg.Auth.Username, cfg.Auth.Password, domain)
-}
 
 // writeLatency prints p50/p95/max per service of the API requests the checks made.
 func writeLatency(w io.Writer, stats []cloud.ServiceLatency) {
@@ -34,8 +20,3 @@ func writeLatency(w io.Writer, stats []cloud.ServiceLatency) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
-
-func scenarioSummary(r scenario.Result, cloudName string) report.Summary {
-	return report.Summary{Name: r.Scenario, RunID: r.RunID, Cloud: cloudName, Started: time.Now().Add(-r.Wall),
-		Seconds: r.Wall.Seconds(), OK: r.Err == nil, Steps: r.Timeline.Steps(), Overhead: &r.Overhead, Checks: r.Checks, Hosts: scenario.ByHost(r)}
-}

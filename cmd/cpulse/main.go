@@ -3,6 +3,7 @@
 //	cpulse check endpoint|operator|functional|comprehensive|all [--cloud NAME] [--service-map FILE] [--json]
 //	cpulse upgrade snapshot|watch|verify|finish [--state DIR] [--cloud NAME] [--resources FILE] [--create=false]
 //	cpulse cleanup [--cloud NAME] [--state-dir DIR] [--older-than 2h] [--dry-run]
+//	cpulse serve --config FILE
 //
 // The cloud comes from --cloud or OS_CLOUD (clouds.yaml), or the OS_* variables.
 // Exit status: 0 all checks passed (or skipped), 1 a check failed, 2 bad usage or input.
@@ -43,6 +44,7 @@ Usage:
   cpulse upgrade snapshot|watch|verify|finish [flags]    the upgrade gate: snapshot before, downtime during,
                                                         the same assertions after (state in $CLOUDPULSE_UPGRADE_STATE)
   cpulse cleanup [flags]                                 destroy what interrupted runs left behind
+  cpulse serve --config FILE                             the checks as a service: REST API, schedule, history
 
 Run "cpulse check -h" or "cpulse cleanup -h" for flags.
 
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	case "cleanup":
 		return runCleanup(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	case "upgrade":
 		return runUpgrade(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/service"
+	"github.com/cloudpulse/cloudpulse/helpers/service/store"
+)
+
+// runServe is cpulse serve --config FILE: the checks as a service until
+// SIGTERM/SIGINT (then running scenarios are cancelled and destroyed first).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cpulse serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the service's configuration (YAML; see API12.md / README)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	if *path == "" {
+		return usagef("serve: give --config FILE")
+	}
+	sc, err := loadServeConfig(*path)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	// OpenTofu and where scenario workspaces live come from the configuration.
+	for env, v := range map[string]string{"CLOUDPULSE_TOFU": sc.tofu, "TF_CLI_CONFIG_FILE": sc.tofurc, "CLOUDPULSE_STATE_DIR": sc.stateDir} {
+		if v != "" {
+			if err := os.Setenv(env, v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.MkdirAll(sc.stateDir, 0o700); err != nil {
+		return fmt.Errorf("state_dir: %w", err)
+	}
+	clouds := map[string]*cloud.Config{}
+	for _, name := range sc.opts.Clouds {
+		cfg, err := cloud.Load(name)
+		if err != nil {
+			return usagef("%s: clouds: %v", *path, err)
+		}
+		clouds[name] = cfg
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	host, _ := os.Hostname()
+	sc.opts.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	sc.opts.Logger = log
+	runner := service.FamilyRunner{Clouds: clouds, CheckTimeout: sc.checkTimeout, ServiceMap: sc.serviceMap, HorizonURL: sc.horizonURL, Logger: log}
+	sc.opts.Cleanup = runner.Cleanup(sc.stateDir)
+
+	st, err := store.Open(ctx, sc.historyPath)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", sc.listen)
+	if err != nil {
+		return err
+	}
+	svc := service.New(sc.opts, st, runner.Run)
+	if err := svc.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	scheme := "http"
+	if sc.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "clouds", strings.Join(sc.opts.Clouds, ","), "history", sc.historyPath, "state_dir", sc.stateDir)
+	fmt.Fprintf(stdout, "cpulse serve: listening on %s://%s\n", scheme, ln.Addr())
+	return svc.Serve(ctx, ln, sc.tlsCert, sc.tlsKey)
+}
+
+// defaultStateDir: scenario workspaces next to the history.
+func defaultStateDir(historyPath string) string {
+	return filepath.Join(filepath.Dir(historyPath), "runs")
+}

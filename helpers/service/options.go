@@ -1,0 +1,43 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
+)
+
+// Types are the run types the API accepts.
+var Types = []string{"operator", "endpoint", "functional", "comprehensive", "upgrade", "all"}
+
+// Options configure a Service (cpulse serve maps its configuration file to them).
+type Options struct {
+	Clouds    []string                 // clouds.yaml names; the first is the default when there is one
+	Intervals map[string]time.Duration // family → interval; ≤ 0 or missing: not scheduled
+	Jitter    float64                  // fraction of an interval each wait varies by (0.1: ±10 %)
+	// ScenarioTimeout bounds a scenario run (destroy included); zero: none.
+	ScenarioTimeout time.Duration
+	Token           string   // "" : no authentication (loopback only; the configuration enforces it)
+	OpenReads       []string // reads that need no token: healthz, metrics, status, openapi, api (result, results, openapi)
+	MaxBody         int64    // request body limit in bytes; zero: 1 MiB
+	Retention       time.Duration
+	PruneEvery      time.Duration // zero: retention/24, at least a minute, at most an hour
+	Owner           string        // this instance's id, recorded on each run
+	Logger          *slog.Logger
+	// Cleanup destroys what interrupted runs (found in flight at start) left
+	// in cloud: their scenario run ids. Nil: nothing is cleaned up.
+	Cleanup func(ctx context.Context, cloud string, runIDs []string) error
+}
+
+// Progress lets a RunFunc report as it goes.
+type Progress struct {
+	OnResult func(check.Result) // each check's result as it ends
+	OnRunID  func(runID string) // a scenario's run id, before anything is applied
+}
+
+// RunFunc runs one family on one cloud (FamilyRunner.Run; a fake in tests).
+// Its error is a run-level error (the cloud could not be reached); failed
+// checks are in the outcome.
+type RunFunc func(ctx context.Context, cloud, family string, p Progress) (families.Outcome, error)

@@ -1,0 +1,68 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cleanup"
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
+)
+
+// FamilyRunner runs families through helpers/families, as cpulse check does.
+type FamilyRunner struct {
+	Clouds       map[string]*cloud.Config
+	CheckTimeout time.Duration // each endpoint/operator check
+	ServiceMap   string
+	HorizonURL   string
+	Logger       *slog.Logger
+}
+
+// Run is a RunFunc.
+func (f FamilyRunner) Run(ctx context.Context, cloudName, family string, p Progress) (families.Outcome, error) {
+	cfg, ok := f.Clouds[cloudName]
+	if !ok {
+		return families.Outcome{}, fmt.Errorf("cloud %q is not configured", cloudName)
+	}
+	log := f.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return families.Run(ctx, families.Request{Cloud: cfg, Family: family, Timeout: f.CheckTimeout,
+		ServiceMap: f.ServiceMap, HorizonURL: f.HorizonURL, OnResult: p.OnResult, OnRunID: p.OnRunID,
+		Logf: func(format string, args ...any) {
+			log.Info(fmt.Sprintf(format, args...), "cloud", cloudName, "type", family)
+		}})
+}
+
+// Cleanup destroys what interrupted runs of cloud left, from their workspaces
+// in stateDir (an Options.Cleanup).
+func (f FamilyRunner) Cleanup(stateDir string) func(ctx context.Context, cloudName string, runIDs []string) error {
+	return func(ctx context.Context, cloudName string, runIDs []string) error {
+		cfg, ok := f.Clouds[cloudName]
+		if !ok {
+			return fmt.Errorf("cloud %q is not configured", cloudName)
+		}
+		w := &logWriter{log: f.Logger}
+		return cleanup.Runs(ctx, cfg, stateDir, runIDs, w)
+	}
+}
+
+// logWriter turns cleanup's lines into log records.
+type logWriter struct{ log *slog.Logger }
+
+func (w *logWriter) Write(b []byte) (int, error) {
+	if w.log != nil {
+		w.log.Info(string(trimNL(b)))
+	}
+	return len(b), nil
+}
+
+func trimNL(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == '\n' {
+		b = b[:len(b)-1]
+	}
+	return b
+}

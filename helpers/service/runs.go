@@ -1,0 +1,290 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
+	"github.com/cloudpulse/cloudpulse/helpers/service/store"
+)
+
+// Run states.
+const (
+	Queued      = "queued"
+	Running     = "running"
+	Passed      = "passed"
+	Failed      = "failed"
+	Cancelled   = "cancelled"
+	Interrupted = "interrupted"
+)
+
+// ErrStopping is returned for requests once the service stops.
+var ErrStopping = errors.New("the service is stopping")
+
+// Service runs checks on request and on schedule and keeps their history.
+type Service struct {
+	o     Options
+	store store.Store
+	run   RunFunc
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	active   map[jobKey]*job          // queued or running, by type+cloud
+	byHandle map[string]*job          // queued or running, by handle
+	slots    map[string]chan struct{} // per cloud: one scenario run at a time
+	stopping bool
+	wg       sync.WaitGroup // jobs
+	bg       sync.WaitGroup // scheduler, retention, recovery
+	stopBg   context.CancelFunc
+}
+
+type jobKey struct{ typ, cloud string }
+
+type job struct {
+	run    store.Run // guarded by Service.mu
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// New makes a service; Start begins its background work, Handler serves its API.
+func New(o Options, st store.Store, run RunFunc) *Service {
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{o: o, store: st, run: run, log: o.Logger,
+		active: map[jobKey]*job{}, byHandle: map[string]*job{}, slots: map[string]chan struct{}{}}
+}
+
+func newHandle() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Submit queues a run of typ on cloud, or joins the one already queued or
+// running for them (joined true, same handle).
+func (s *Service) Submit(ctx context.Context, typ, cloud, trigger string) (store.Run, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return store.Run{}, false, ErrStopping
+	}
+	if j, ok := s.active[jobKey{typ, cloud}]; ok {
+		return cloneRun(j.run), true, nil
+	}
+	r := store.Run{Handle: newHandle(), Cloud: cloud, Type: typ, State: Queued, Trigger: trigger,
+		Queued: time.Now().UTC(), Owner: s.o.Owner}
+	if err := s.store.Create(ctx, &r); err != nil {
+		return store.Run{}, false, fmt.Errorf("record the run: %w", err)
+	}
+	jctx, cancel := context.WithCancelCause(context.Background())
+	j := &job{run: r, ctx: jctx, cancel: cancel}
+	s.active[jobKey{typ, cloud}] = j
+	s.byHandle[r.Handle] = j
+	s.wg.Add(1)
+	go s.execute(j)
+	s.log.Info("run queued", "handle", r.Handle, "type", typ, "cloud", cloud, "trigger", trigger)
+	return cloneRun(r), false, nil
+}
+
+// errCancelled is the cause of a DELETE.
+var errCancelled = errors.New("cancelled by request")
+
+// Cancel cancels a queued or running run. It returns the run as it is then
+// (state queued/running while it winds down) and whether it was active.
+func (s *Service) Cancel(ctx context.Context, handle string) (store.Run, bool, error) {
+	s.mu.Lock()
+	j, ok := s.byHandle[handle]
+	if ok {
+		j.cancel(errCancelled)
+		r := cloneRun(j.run)
+		s.mu.Unlock()
+		return r, true, nil
+	}
+	s.mu.Unlock()
+	r, err := s.store.Get(ctx, handle)
+	if err != nil {
+		return store.Run{}, false, err
+	}
+	return *r, false, nil
+}
+
+// Get returns a run: live from memory while it is queued or running, else from the store.
+func (s *Service) Get(ctx context.Context, handle string) (store.Run, error) {
+	s.mu.Lock()
+	if j, ok := s.byHandle[handle]; ok {
+		r := cloneRun(j.run)
+		s.mu.Unlock()
+		return r, nil
+	}
+	s.mu.Unlock()
+	r, err := s.store.Get(ctx, handle)
+	if err != nil {
+		return store.Run{}, err
+	}
+	return *r, nil
+}
+
+func (s *Service) slot(cloud string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.slots[cloud]
+	if !ok {
+		c = make(chan struct{}, 1)
+		s.slots[cloud] = c
+	}
+	return c
+}
+
+// execute waits for the cloud's scenario slot (scenarios only), runs the job
+// and records its end.
+func (s *Service) execute(j *job) {
+	defer s.wg.Done()
+	typ, cloud := j.run.Type, j.run.Cloud
+	if families.IsScenario(typ) {
+		slot := s.slot(cloud)
+		select {
+		case slot <- struct{}{}:
+			defer func() { <-slot }()
+		case <-j.ctx.Done():
+			s.finish(j, families.Outcome{}, nil)
+			return
+		}
+	}
+	s.mu.Lock()
+	j.run.State, j.run.Started = Running, time.Now().UTC()
+	r := cloneRun(j.run)
+	s.mu.Unlock()
+	s.persist(&r)
+	s.log.Info("run started", "handle", r.Handle, "type", typ, "cloud", cloud)
+
+	ctx := j.ctx
+	if families.IsScenario(typ) && s.o.ScenarioTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.o.ScenarioTimeout)
+		defer cancel()
+	}
+	out, err := s.run(ctx, cloud, typ, Progress{
+		OnResult: func(res check.Result) {
+			s.mu.Lock()
+			j.run.Checks = append(j.run.Checks, checkOf(res))
+			s.mu.Unlock()
+		},
+		OnRunID: func(id string) {
+			s.mu.Lock()
+			j.run.RunIDs = append(j.run.RunIDs, id)
+			r := cloneRun(j.run)
+			s.mu.Unlock()
+			s.persist(&r) // a crash from here on leaves a run id to clean up
+		},
+	})
+	s.finish(j, out, err)
+}
+
+// finish records a job's end and forgets it.
+func (s *Service) finish(j *job, out families.Outcome, err error) {
+	s.mu.Lock()
+	r := &j.run
+	r.Finished = time.Now().UTC()
+	r.Passed, r.Failed, r.Checks = nil, nil, nil
+	for _, res := range out.Results {
+		r.Checks = append(r.Checks, checkOf(res))
+		switch res.Status() {
+		case check.Passed:
+			r.Passed = append(r.Passed, res.Name)
+		case check.Failed:
+			r.Failed = append(r.Failed, store.Failure{Name: res.Name, Details: res.Detail()})
+		}
+	}
+	for _, st := range out.Steps {
+		r.Steps = append(r.Steps, store.Step{Name: st.Name, Seconds: st.Seconds})
+	}
+	for _, id := range out.RunIDs {
+		if !slices.Contains(r.RunIDs, id) {
+			r.RunIDs = append(r.RunIDs, id)
+		}
+	}
+	switch {
+	case j.ctx.Err() != nil:
+		r.State = Cancelled
+		r.Error = context.Cause(j.ctx).Error()
+	case err != nil:
+		r.State, r.Error = Failed, err.Error()
+	case !check.Summarize(out.Results).OK():
+		r.State = Failed
+	default:
+		r.State = Passed
+	}
+	final := cloneRun(*r)
+	s.persist(&final)
+	delete(s.active, jobKey{r.Type, r.Cloud})
+	delete(s.byHandle, r.Handle)
+	j.cancel(nil)
+	s.mu.Unlock()
+	s.log.Info("run finished", "handle", final.Handle, "type", final.Type, "cloud", final.Cloud, "state", final.State,
+		"passed", len(final.Passed), "failed", len(final.Failed), "error", final.Error)
+}
+
+// persist writes a run's row; the job's context may be cancelled, the write still happens.
+func (s *Service) persist(r *store.Run) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.store.Update(ctx, r); err != nil {
+		s.log.Error("record the run", "handle", r.Handle, "err", err)
+	}
+}
+
+func checkOf(r check.Result) store.Check {
+	st := map[check.Status]string{check.Passed: "ok", check.Failed: "FAIL", check.Skipped: "skip"}[r.Status()]
+	c := store.Check{Name: r.Name, Status: st, Seconds: r.Duration.Seconds()}
+	if r.Status() != check.Passed {
+		c.Error = r.Detail()
+	}
+	return c
+}
+
+func cloneRun(r store.Run) store.Run {
+	r.Passed = slices.Clone(r.Passed)
+	r.Failed = slices.Clone(r.Failed)
+	r.Checks = slices.Clone(r.Checks)
+	r.Steps = slices.Clone(r.Steps)
+	r.RunIDs = slices.Clone(r.RunIDs)
+	return r
+}
+
+// errStopping is the cause given to runs cancelled by a shutdown.
+var errStopping = errors.New("cancelled: the service stopped")
+
+// Shutdown refuses new runs, stops the scheduler, cancels every queued and
+// running run (scenarios destroy what they built) and waits for them to end
+// or ctx to end.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	for _, j := range s.byHandle {
+		j.cancel(errStopping)
+	}
+	s.mu.Unlock()
+	if s.stopBg != nil {
+		s.stopBg()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("runs still winding down: %w", ctx.Err())
+	}
+}
