@@ -28,7 +28,9 @@ func labCtlPath(t *testing.T) string {
 	if p := os.Getenv("CLOUDPULSE_LAB_CTL"); p != "" {
 		return p
 	}
-	return "/work/main/scripts/lab/ctl"
+	p, err := filepath.Abs(filepath.Join("..", "scripts", "lab", "ctl")) // go test runs in tests/
+	require.NoError(t, err)
+	return p
 }
 
 // served is a running `cpulse serve`.
@@ -44,6 +46,17 @@ func startServe(t *testing.T, bin, config, token string) *served {
 	t.Helper()
 	s := &served{token: token, log: &syncBuffer{}, exited: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "serve", "--config", config)
+	// The binary runs anywhere: from its own directory, without the checkout (CLOUDPULSE_ROOT), so the
+	// scenarios it runs come from the fixtures and modules embedded in it (issue 12, item 5).
+	s.cmd.Dir = filepath.Dir(bin)
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "CLOUDPULSE_ROOT", "CLOUDPULSE_STATE_DIR", "CLOUDPULSE_RUN_PREFIX", "CLOUDPULSE_REPORT", "PWD":
+			continue
+		}
+		s.cmd.Env = append(s.cmd.Env, kv)
+	}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its OpenTofu children die with it on SIGKILL
 	s.cmd.Stderr = s.log
 	out, err := s.cmd.StdoutPipe()
@@ -138,8 +151,11 @@ func lastN(s string, n int) string {
 // Lab only (CLOUDPULSE_LAB=1): it injects a fault and kills the service.
 func TestServe(t *testing.T) {
 	cfg, ctx, c := labCloud(t, "kills the service and its")
-	bin := buildCpulse(t, ctx)
 	dir := t.TempDir()
+	built, err := os.ReadFile(buildCpulse(t, ctx))
+	require.NoError(t, err)
+	bin := filepath.Join(dir, "cpulse") // a copy outside the checkout: see startServe
+	require.NoError(t, os.WriteFile(bin, built, 0o755))
 	token := "serve-lab-" + scenario.NewRunID()
 	tokenFile := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
