@@ -58,9 +58,9 @@ func TestShutdownCancelsAndWaitsForDestroy(t *testing.T) {
 	svc := service.New(service.Options{Clouds: []string{"a"}}, st, fr.Run)
 	r, _, err := svc.Submit(t.Context(), "functional", "a", "api")
 	require.NoError(t, err)
-	q, _, err := svc.Submit(t.Context(), "comprehensive", "a", "api")
-	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(fr.startedList()) == 1 }, 5*time.Second, time.Millisecond)
+	q, _, err := svc.Submit(t.Context(), "comprehensive", "a", "api") // waits: queued
+	require.NoError(t, err)
 	require.NoError(t, svc.Shutdown(t.Context()))
 	assert.Equal(t, []string{"functional/a"}, fr.destroyedList())
 	for _, h := range []string{r.Handle, q.Handle} {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +53,6 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	e.runner.open("operator")
 
 	type call struct{ method, path, body, auth string }
-	var handle string
 	validate := func(c call) (int, []byte) {
 		t.Helper()
 		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
@@ -85,7 +82,7 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	validate(call{"GET", "/openapi.json", "", ""})
 	code, body := validate(call{"POST", "/cpulse/check", `{"type":"operator"}`, ""})
 	require.Equal(t, 202, code)
-	handle = string(body[strings.Index(string(body), `"handle":"`)+10:][:16])
+	handle := string(body[strings.Index(string(body), `"handle":"`)+10:][:16])
 	validate(call{"POST", "/cpulse/check", `{"type":"operator"}`, ""}) // joined, or a new one
 	validate(call{"POST", "/cpulse/check", `{"type":"functional"}`, ""})
 	validate(call{"POST", "/cpulse/check", `{"type":"comprehensive"}`, ""}) // queued
@@ -112,6 +109,4 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	for _, r := range list["results"].([]any) {
 		validate(call{"GET", "/cpulse/result?handle=" + r.(map[string]any)["handle"].(string), "", ""})
 	}
-	_ = http.StatusOK
-	_ = routers.Route{}
 }

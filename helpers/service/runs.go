@@ -158,9 +158,11 @@ func (s *Service) execute(j *job) {
 		case slot <- struct{}{}:
 			defer func() { <-slot }()
 		case <-j.ctx.Done():
-			s.finish(j, families.Outcome{}, nil)
-			return
 		}
+	}
+	if j.ctx.Err() != nil { // cancelled while queued (both may be ready at once: the slot freed by a cancel)
+		s.finish(j, families.Outcome{}, nil)
+		return
 	}
 	s.mu.Lock()
 	j.run.State, j.run.Started = Running, time.Now().UTC()

@@ -13,7 +13,7 @@ import (
 // waits for the scenarios to destroy what they built (Shutdown).
 func (s *Service) Serve(ctx context.Context, ln net.Listener, cert, key string) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		IdleTimeout: 2 * time.Minute, ErrorLog: nil}
+		IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() {
 		if cert != "" || key != "" {
