@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/service"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
@@ -75,6 +76,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	sc.opts.Metrics = metrics.New()
+	sc.opts.StatusPage = true
 	svc := service.New(sc.opts, st, runner.Run)
 	if err := svc.Start(ctx); err != nil {
 		ln.Close()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudpulse/cloudpulse/helpers/service/status"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
 
@@ -38,10 +39,31 @@ func (s *Service) Handler() http.Handler {
 		h := rt.handler
 		mux.HandleFunc(rt.Method+" "+rt.Path, s.guard(rt.Open, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s (see /openapi.json)", r.Method, r.URL.Path))
-	})
+	}
+	mux.HandleFunc("/cpulse/", notFound)
+	if s.o.Metrics != nil {
+		mux.HandleFunc("GET /metrics", s.guard("metrics", s.o.Metrics.Handler().ServeHTTP))
+	}
+	if s.o.StatusPage {
+		page := status.Handler(s.store, status.Options{Clouds: s.o.Clouds, Families: s.scheduled(), Log: s.log})
+		mux.HandleFunc("/", s.guard("status", page.ServeHTTP))
+	} else {
+		mux.HandleFunc("/", notFound)
+	}
 	return mux
+}
+
+// scheduled are the families with an interval, in Types' order.
+func (s *Service) scheduled() []string {
+	var out []string
+	for _, t := range Types {
+		if s.o.Intervals[t] > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 type checkRequest struct {

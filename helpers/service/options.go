@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
+	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 )
 
 // Types are the run types the API accepts.
@@ -29,6 +30,12 @@ type Options struct {
 	// Cleanup destroys what interrupted runs (found in flight at start) left
 	// in cloud: their scenario run ids. Nil: nothing is cleaned up.
 	Cleanup func(ctx context.Context, cloud string, runIDs []string) error
+	// Metrics, when set, is fed by every run's end and served at /metrics
+	// (open_reads: metrics).
+	Metrics *metrics.Registry
+	// StatusPage serves the status page at / and /runs/{handle} (open_reads:
+	// status); false: no page.
+	StatusPage bool
 }
 
 // Progress lets a RunFunc report as it goes.

@@ -62,6 +62,15 @@ func New(o Options, st store.Store, run RunFunc) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Metrics != nil { // "no successful run for two intervals" needs the interval
+		for _, c := range o.Clouds {
+			for f, every := range o.Intervals {
+				if every > 0 {
+					o.Metrics.SetInterval(c, f, every)
+				}
+			}
+		}
+	}
 	return &Service{o: o, store: st, run: run, log: o.Logger,
 		active: map[jobKey]*job{}, byHandle: map[string]*job{}, slots: map[string]chan struct{}{}}
 }
@@ -229,6 +238,10 @@ func (s *Service) finish(j *job, out families.Outcome, err error) {
 		r.State = Passed
 	}
 	final := cloneRun(*r)
+	if m := s.o.Metrics; m != nil && (final.State == Passed || final.State == Failed) {
+		m.ObserveRun(final.Cloud, final.Type, out.Results, out.Steps, final.Started, final.State == Passed)
+		m.ObserveAPIRequests(final.Cloud, out.Requests)
+	}
 	s.persist(&final)
 	delete(s.active, jobKey{r.Type, r.Cloud})
 	delete(s.byHandle, r.Handle)
