@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -143,8 +145,8 @@ func lastN(s string, n int) string {
 
 // TestServe starts the real `cpulse serve` against the lab with short
 // intervals and proves: the scheduler runs endpoint and operator; a functional
-// check posted over HTTP passes; a fault (Pacemaker's resource banned) shows
-// in the next operator result and in the failed history; the history survives
+// check posted through the remote CLI (cpulse --server … --wait) passes; a fault (Pacemaker's resource banned) shows
+// in the next operator result, in the failed history and on the service's status page in headless Chromium; the history survives
 // a restart; a functional run whose service is SIGKILLed mid-apply is
 // "interrupted" at the next start and nothing of its run id is left in the cloud.
 //
@@ -162,6 +164,7 @@ func TestServe(t *testing.T) {
 	config := filepath.Join(dir, "serve.yaml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 token_file: %s
+open_reads: [healthz, metrics, status]
 clouds: [%s]
 intervals: {endpoint: 20s, operator: 20s, functional: 0, comprehensive: 0}
 timeouts: {check: 60s, scenario: 15m}
@@ -202,18 +205,24 @@ service_map: %s
 	require.GreaterOrEqual(t, i, 0, "the operator run has a pacemaker check: %+v", op)
 	require.Equal(t, "ok", op.Checks[i].Status, "before the fault: %+v", op.Checks[i])
 
-	// 2. A functional check posted over HTTP passes.
+	// 2. A functional check posted through the remote CLI (the same binary, --server) passes: --wait follows it,
+	// prints the local table and exits 0.
 	var posted struct {
 		Handle, State string
 		Joined        bool
 	}
-	require.Equal(t, 202, s.call(t, "POST", "/cpulse/check", `{"type":"functional"}`, &posted))
-	fn := posted.Handle
-	t.Logf("functional %s %s", fn, posted.State)
-	waitUntil(t, ctx, 8*time.Minute, "the functional run to end", s, func() bool {
-		st := s.result(t, fn).State
-		return st != "queued" && st != "running"
-	})
+	wctx, wcancel := context.WithTimeout(ctx, 9*time.Minute)
+	remote := exec.CommandContext(wctx, bin, "--server", s.url, "--token-file", tokenFile, "check", "functional", "--wait")
+	var rout, rerr bytes.Buffer
+	remote.Stdout, remote.Stderr = &rout, &rerr
+	rerrRun := remote.Run()
+	wcancel()
+	t.Logf("cpulse --server %s check functional --wait: %v\nstdout:\n%s\nstderr:\n%s", s.url, rerrRun, rout.String(), lastN(rerr.String(), 15))
+	m := regexp.MustCompile(`(?m)^([0-9a-f]{16}): waiting`).FindStringSubmatch(rerr.String())
+	require.NotNil(t, m, "the remote CLI names the handle")
+	fn := m[1]
+	require.NoError(t, rerrRun, "the remote CLI exits 0 for a passed run")
+	assert.Regexp(t, `(?m)^functional\s+pass\b`, rout.String(), "the local table")
 	fres := s.result(t, fn)
 	runIDs = append(runIDs, fres.RunIDs...)
 	require.Equal(t, "passed", fres.State, "functional: %+v", fres)
@@ -250,6 +259,19 @@ service_map: %s
 	}), "tests_failed: %v", failedOp.TestsFailed)
 	hist := s.results(t, "failed=true&since=10m")
 	assert.True(t, slices.ContainsFunc(hist, func(r apiResult) bool { return r.Handle == failedOp.Handle }), "failed history holds %s", failedOp.Handle)
+	// the service's own status page, in headless Chromium, while the fault is on (open_reads: status)
+	var pacemakerMsg string
+	for _, f := range failedOp.TestsFailed {
+		if d, ok := f["pacemaker"]; ok {
+			pacemakerMsg = d
+		}
+	}
+	bctx := startBrowser(t, ctx)
+	reports := reportsDir(t)
+	seeFailingCheck(t, bctx, s.url+"/", failingCheckSeen{
+		cloud: cfg.Name, family: "operator", check: "pacemaker", message: pacemakerMsg, run: failedOp.Handle,
+		overviewPNG: filepath.Join(reports, "serve-status-page.png"), runPNG: filepath.Join(reports, "serve-status-run.png"),
+	})
 	out, err = exec.CommandContext(ctx, ctl, "start", "pacemaker-resource").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	restarted = true
