@@ -60,11 +60,14 @@ common() {                                              # common FILE — messag
 
 # --- uwsgi APIs: few processes (memory), no keep-alive (Debian's rem-header breaks keep-alive clients).
 # nova monkey-patches eventlet at import: its uwsgi apps must run 1 thread per process (else greenlet errors
-# and hung requests); keystone, placement and cinder-api do not patch and use threads.
+# and hung requests); keystone, placement and cinder-api do not patch and use threads. nova-api gets 4: a
+# POST /servers holds its process 15-22 s on this 2-core machine while VMs boot (it waits on neutron and
+# glance), and two comprehensive runs post 6 at once — with 2 processes HAProxy's health check queued behind
+# them, timed out twice and took the only backend DOWN (503 "No server is available", CI of 2026-12-03).
 for f in /etc/keystone/keystone-uwsgi.ini /etc/placement/placement-api-uwsgi.ini /etc/nova/nova-api-uwsgi.ini \
   /etc/nova/nova-api-metadata-uwsgi.ini /etc/cinder/cinder-api-uwsgi.ini; do
   case $f in
-    */nova-api-uwsgi.ini) S "$f" uwsgi processes 2; S "$f" uwsgi threads 1 ;;
+    */nova-api-uwsgi.ini) S "$f" uwsgi processes 4; S "$f" uwsgi threads 1 ;;
     */nova-api-metadata-uwsgi.ini) S "$f" uwsgi processes 1; S "$f" uwsgi threads 1 ;;
     *) S "$f" uwsgi processes 1; S "$f" uwsgi threads 8 ;;
   esac
@@ -361,8 +364,9 @@ defaults
     timeout connect 5s
     timeout client 300s
     timeout server 300s
-    timeout check 5s
-    default-server inter 2s fall 2 rise 1
+    # a stopped API (closed port) is DOWN in 3 checks (~6 s); a busy one must miss 3 checks of 10 s in a row
+    timeout check 10s
+    default-server inter 2s fall 3 rise 1
 
 frontend stats
     bind $SVC_IP:$HA_STATS_PORT
