@@ -121,7 +121,7 @@ func (s *Service) snapshotOf(w http.ResponseWriter, r *http.Request, h string) (
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return run, false, false
 	case run.Type != TypeSnapshot:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("handle %q is a %s run, not a snapshot (POST /cpulse/snapshot)", h, run.Type))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("handle %q is a run of type %s, not a snapshot (POST /cpulse/snapshot)", h, run.Type))
 		return run, false, false
 	case run.State == Queued || run.State == Running:
 		writeError(w, http.StatusConflict, fmt.Sprintf("snapshot %s is still %s: wait until it passed (GET /cpulse/result?handle=%s)", h, run.State, h))
