@@ -67,10 +67,11 @@ type serviceRun struct {
 	stateAfter               map[string]string
 }
 
-// remote runs the cpulse binary against the service and returns its handle
-// (from "<handle>: waiting" on stderr) once it exits 0.
+// remote runs the cpulse binary against the service (at most 15 minutes) and
+// returns its handle (from "<handle>: waiting" on stderr, also when it failed),
+// its stdout, and an error unless it exited 0.
 func (s *idleServe) remote(ctx context.Context, run *serviceRun, args ...string) (string, string, error) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, s.bin, append([]string{"--server", s.url, "--token-file", s.tokenFile}, args...)...)
 	var out, errb bytes.Buffer
@@ -79,12 +80,12 @@ func (s *idleServe) remote(ctx context.Context, run *serviceRun, args ...string)
 	err := cmd.Run()
 	run.log = append(run.log, fmt.Sprintf("cpulse --server … %s: %v in %s\nstdout:\n%sstderr:\n%s", strings.Join(args, " "), err,
 		time.Since(start).Round(100*time.Millisecond), out.String(), lastN(errb.String(), 10)))
-	if err != nil {
-		return "", out.String(), fmt.Errorf("cpulse %s: %w: %s", strings.Join(args, " "), err, lastN(errb.String(), 5))
-	}
 	h := ""
 	if m := regexp.MustCompile(`(?m)^([0-9a-f]{16}): waiting`).FindStringSubmatch(errb.String()); m != nil {
 		h = m[1]
+	}
+	if err != nil {
+		return h, out.String(), fmt.Errorf("cpulse %s: %w: %s", strings.Join(args, " "), err, lastN(errb.String(), 5))
 	}
 	return h, out.String(), nil
 }
