@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -58,19 +60,30 @@ func TestUpgradeExisting(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("run %s on cloud %q, state in %s", f.RunID(), cfg.Name, ws.Root)
 
+	// the same read-only flow through the service: a real `cpulse serve` (nothing scheduled) and the remote CLI
+	srv := startIdleServe(t, ctx, cfg.Name)
+
 	var got existingRun
+	var viaAPI serviceRun
 	start := time.Now()
 	res := f.Run(ctx, c, tf.NewTerratest(t, ws, tools, f.TerraformEnv()), scenario.Hooks{
 		OnResult: logResult(t),
 		Logf:     t.Logf,
 		AfterChecks: func(ctx context.Context, out tf.Outputs, _ func(context.Context, ...string) []check.Result) {
 			got = readExisting(t, ctx, c, tools, f.TerraformEnv(), f.RunID(), out)
+			if got.err == nil {
+				viaAPI = snapshotThroughService(ctx, c, srv, got.names[0], out)
+			}
 		},
 	})
-	t.Logf("TestUpgradeExisting: functional run and the read-only flow in %s (read-only flow %s)",
-		time.Since(start).Round(time.Second), got.wall.Round(time.Second))
+	t.Logf("TestUpgradeExisting: functional run and the read-only flow in %s (read-only flow %s, through the service %s)",
+		time.Since(start).Round(time.Second), got.wall.Round(time.Second), viaAPI.wall.Round(time.Second))
+	for _, l := range viaAPI.log {
+		t.Log(l)
+	}
 	require.NoError(t, res.Err, "functional run %s", res.RunID)
 	require.NoError(t, got.err, "the read-only flow")
+	require.NoError(t, viaAPI.err, "the read-only flow through cpulse serve; it said (last 40 lines):\n%s", lastN(srv.log.String(), 40))
 
 	// the selection resolved to the two servers, their floating IPs and the volume
 	assert.Len(t, got.vars["server_ids"], 2)
@@ -96,6 +109,20 @@ func TestUpgradeExisting(t *testing.T) {
 	require.NotEmpty(t, got.stateBefore)
 	t.Logf("unchanged by the read-only flow: %d servers, ports, floating IPs and volumes", len(got.stateBefore))
 	assert.Equal(t, got.stateBefore, got.stateAfter, "servers, ports, floating IPs and volumes after the read-only flow")
+	assert.Equal(t, got.stateBefore, viaAPI.stateAfter, "servers, ports, floating IPs and volumes after the snapshot, verify and finish through the service")
+
+	// through the service: the snapshot (private state), the verify and the finish passed with the same checks
+	assert.Equal(t, os.FileMode(0o700), viaAPI.dirMode, "the snapshot's state directory")
+	assert.Equal(t, os.FileMode(0o600), viaAPI.fileMode, "snapshot.json")
+	assert.ElementsMatch(t, want, viaAPI.snapshot.TestsPassed, "the snapshot's checks")
+	assert.Empty(t, viaAPI.snapshot.TestsFailed)
+	assert.ElementsMatch(t, want, viaAPI.verify.TestsPassed, "the verify's checks (no fresh functional run for a read-only snapshot)")
+	assert.Empty(t, viaAPI.verify.TestsFailed)
+	assert.Equal(t, "snapshot", viaAPI.snapshot.Type)
+	assert.Equal(t, "upgrade", viaAPI.verify.Type)
+	assert.Equal(t, "finish", viaAPI.finish.Type)
+	assert.Equal(t, "passed", viaAPI.finish.State, "finish forgot the read-only snapshot: %+v", viaAPI.finish)
+	assert.NoDirExists(t, filepath.Join(viaAPI.stateDir, "upgrade-"+viaAPI.runID), "finish emptied the state directory")
 
 	// a verify read without the first server's floating IP fails naming it
 	require.NotEmpty(t, got.missingFIP.Name, "the negative case ran")

@@ -13,7 +13,9 @@
 //
 //	cpulse [--server URL] [--token-file FILE] check TYPE [--cloud C] [--wait] [--json]
 //	cpulse [--server URL] result HANDLE [--json] | results [--failed] [--since 1h] [--type T] [--limit N] [--json]
-//	cpulse [--server URL] cancel HANDLE
+//	cpulse [--server URL] cancel HANDLE             (of a passed snapshot: finish it, destroying what it built)
+//	cpulse [--server URL] upgrade snapshot --resources FILE [--create=false] [--wait]
+//	cpulse [--server URL] check upgrade --snapshot HANDLE [--destroy] [--functional=false] [--wait]
 package main
 
 import (

@@ -118,7 +118,10 @@ func remoteCheck(ctx context.Context, c *apiclient.Client, args []string, stdout
 	var req apiclient.CheckRequest
 	var w waitFlags
 	fs.StringVar(&req.Cloud, "cloud", "", "cloud name in the service's configuration (default: its only cloud)")
-	fs.StringVar(&req.Handle, "handle", "", "type upgrade: the snapshot's handle to verify")
+	fs.StringVar(&req.Snapshot, "snapshot", "", "type upgrade: the handle of the snapshot to verify (cpulse upgrade snapshot printed it)")
+	fs.StringVar(&req.Snapshot, "handle", "", "type upgrade: the same as --snapshot")
+	fs.BoolVar(&req.Destroy, "destroy", false, "type upgrade: finish after verifying: destroy what the snapshot built")
+	functional := fs.Bool("functional", true, "type upgrade: after verify, a fresh functional run (default: the service's, true for a snapshot that built its resources)")
 	w.register(fs)
 	typ, err := parseWithArg(fs, args)
 	if err != nil {
@@ -128,8 +131,16 @@ func remoteCheck(ctx context.Context, c *apiclient.Client, args []string, stdout
 		fs.Usage()
 		return usagef("check what? want one of %s, got %q", strings.Join(remoteTypes, ", "), typ)
 	}
-	if (typ == "upgrade") != (req.Handle != "") {
-		return usagef("check: --handle goes with type upgrade, and type upgrade needs --handle (the snapshot's handle)")
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "functional" {
+			req.Functional = functional
+		}
+	})
+	if (typ == "upgrade") != (req.Snapshot != "") {
+		return usagef("check: --snapshot goes with type upgrade, and type upgrade needs --snapshot (the snapshot's handle)")
+	}
+	if typ != "upgrade" && (req.Destroy || req.Functional != nil) {
+		return usagef("check: --destroy and --functional go with type upgrade")
 	}
 	if err := w.check(); err != nil {
 		return err
@@ -228,6 +239,10 @@ func remoteCancel(ctx context.Context, c *apiclient.Client, args []string, stdou
 	if err != nil {
 		return err
 	}
+	if a.Finish != "" { // a snapshot: its finish run destroys what it built
+		_, err = fmt.Fprintf(stdout, "%s %s %s\n", a.Handle, a.State, a.Finish)
+		return err
+	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", a.Handle, a.State)
 	return err
 }
@@ -277,7 +292,9 @@ const remoteUpgradeUsage = `Usage: cpulse --server URL upgrade snapshot|create|v
 
   snapshot   the pre phase on the service: build what --resources lists (--create=false: read existing ones)
   create     snapshot with --create=true
-  verify     the post phase: a check of type upgrade on the snapshot's --handle
+  verify     the post phase: a check of type upgrade on the snapshot (--snapshot HANDLE; the same as
+             cpulse check upgrade --snapshot HANDLE); --destroy finishes it after
+Finish a snapshot (destroy what it built) with cpulse cancel HANDLE.
 `
 
 func remoteUpgrade(ctx context.Context, c *apiclient.Client, args []string, stdout, stderr io.Writer) error {
@@ -309,6 +326,9 @@ func remoteUpgrade(ctx context.Context, c *apiclient.Client, args []string, stdo
 	if err := w.check(); err != nil {
 		return err
 	}
+	if !req.Create && *resources == "" {
+		return usagef(`upgrade snapshot --create=false: say which resources with --resources FILE: {"project": "<name or id>", "vm": ["<name or id>", ...]}`)
+	}
 	if *resources != "" {
 		b, err := os.ReadFile(*resources)
 		if err != nil {
@@ -324,7 +344,7 @@ func remoteUpgrade(ctx context.Context, c *apiclient.Client, args []string, stdo
 		return err
 	}
 	if !w.wait && !w.json {
-		fmt.Fprintf(stderr, "snapshot %s: verify after the upgrade with `cpulse upgrade verify --handle %s`\n", a.Handle, a.Handle)
+		fmt.Fprintf(stderr, "snapshot %s: verify after the upgrade with `cpulse check upgrade --snapshot %s`\n", a.Handle, a.Handle)
 	}
 	return followRun(ctx, c, a.Handle, a, w, stdout, stderr)
 }

@@ -119,7 +119,8 @@ func TestRemoteCheckBadInputExit2BeforeAnyRequest(t *testing.T) {
 	}{
 		"bad type":       {[]string{"check", "everything"}, `cpulse: check what? want one of operator, endpoint, functional, comprehensive, upgrade, all, got "everything"`},
 		"no type":        {[]string{"check"}, `got ""`},
-		"upgrade handle": {[]string{"check", "upgrade"}, "cpulse: check: --handle goes with type upgrade, and type upgrade needs --handle (the snapshot's handle)"},
+		"upgrade handle": {[]string{"check", "upgrade"}, "cpulse: check: --snapshot goes with type upgrade, and type upgrade needs --snapshot (the snapshot's handle)"},
+		"stray destroy":  {[]string{"check", "functional", "--destroy"}, "cpulse: check: --destroy and --functional go with type upgrade"},
 		"bad flag":       {[]string{"check", "endpoint", "--bogus"}, "flag provided but not defined: -bogus"},
 		"bad poll":       {[]string{"check", "endpoint", "--wait", "--poll", "0s"}, "cpulse: --poll and --timeout: give positive durations such as 2s and 1h"},
 		"extra arg":      {[]string{"check", "endpoint", "x"}, `cpulse: check: unexpected argument "x"`},
@@ -327,9 +328,9 @@ func TestRemoteUpgrade(t *testing.T) {
 	assert.Equal(t, 0, code, stderr)
 	handle := strings.TrimSpace(stdout)
 	assert.Len(t, handle, 16)
-	assert.Equal(t, "snapshot "+handle+": verify after the upgrade with `cpulse upgrade verify --handle "+handle+"`\n", stderr)
+	assert.Equal(t, "snapshot "+handle+": verify after the upgrade with `cpulse check upgrade --snapshot "+handle+"`\n", stderr)
 
-	_, _, code = runCLI(t, append(g, "upgrade", "snapshot", "--create=false")...)
+	_, _, code = runCLI(t, append(g, "upgrade", "snapshot", "--create=false", "--resources", res)...)
 	assert.Equal(t, 0, code)
 	stdout, _, code = runCLI(t, append(g, "upgrade", "create", "--json")...)
 	assert.Equal(t, 0, code)
@@ -338,14 +339,18 @@ func TestRemoteUpgrade(t *testing.T) {
 	assert.NotEmpty(t, a.Handle)
 	assert.Equal(t, []string{
 		`{"create":true,"cloud":"lab-admin","resources":{"vm":["web","db"]}}`,
-		`{"create":false}`,
+		`{"create":false,"resources":{"vm":["web","db"]}}`,
 		`{"create":true}`,
 	}, fake.Bodies)
 
 	stdout, stderr, code = runCLI(t, append(g, "upgrade", "verify", "--handle", handle)...)
 	assert.Equal(t, 0, code, stderr)
 	assert.Len(t, strings.TrimSpace(stdout), 16)
-	assert.Equal(t, `{"type":"upgrade","handle":"`+handle+`"}`, fake.Bodies[3])
+	assert.Equal(t, `{"type":"upgrade","snapshot":"`+handle+`"}`, fake.Bodies[3], "--handle is --snapshot")
+	stdout, stderr, code = runCLI(t, append(g, "check", "upgrade", "--snapshot", handle, "--destroy", "--functional=false")...)
+	assert.Equal(t, 0, code, stderr)
+	assert.Len(t, strings.TrimSpace(stdout), 16)
+	assert.Equal(t, `{"type":"upgrade","snapshot":"`+handle+`","functional":false,"destroy":true}`, fake.Bodies[4])
 
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte("vm: [web]"), 0o600))
@@ -354,13 +359,14 @@ func TestRemoteUpgrade(t *testing.T) {
 		"upgrade create --create=false":        "flag provided but not defined: -create",
 		"upgrade snapshot --resources " + bad:  "cpulse: upgrade snapshot: --resources " + bad + " is not JSON\n",
 		"upgrade snapshot --resources /nope/x": "cpulse: upgrade snapshot: --resources: open /nope/x: no such file or directory\n",
-		"upgrade verify":                       "cpulse: check: --handle goes with type upgrade, and type upgrade needs --handle (the snapshot's handle)\n",
+		"upgrade verify":                       "cpulse: check: --snapshot goes with type upgrade, and type upgrade needs --snapshot (the snapshot's handle)\n",
+		"upgrade snapshot --create=false":      "cpulse: upgrade snapshot --create=false: say which resources with --resources FILE: {\"project\": \"<name or id>\", \"vm\": [\"<name or id>\", ...]}\n",
 	} {
 		_, stderr, code := runCLI(t, append(g, strings.Fields(args)...)...)
 		assert.Equal(t, 2, code, args)
 		assert.Contains(t, stderr, want, args)
 	}
-	assert.Len(t, fake.Bodies, 4, "bad input sends nothing")
+	assert.Len(t, fake.Bodies, 5, "bad input sends nothing")
 }
 
 func TestRemoteCancel(t *testing.T) {

@@ -66,6 +66,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.opts.Logger = log
 	runner := service.FamilyRunner{Clouds: clouds, CheckTimeout: sc.checkTimeout, ServiceMap: sc.serviceMap, HorizonURL: sc.horizonURL, Logger: log}
 	sc.opts.Cleanup = runner.Cleanup(sc.stateDir)
+	// POST /cpulse/snapshot: each snapshot's state directory (secret: 0700/0600) under the state directory
+	sc.opts.Upgrade, sc.opts.SnapshotDir = runner, filepath.Join(sc.stateDir, "snapshots")
 
 	st, err := store.Open(ctx, sc.historyPath)
 	if err != nil {

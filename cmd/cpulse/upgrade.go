@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
-	"github.com/cloudpulse/cloudpulse/helpers/scenario"
-	"github.com/cloudpulse/cloudpulse/helpers/tf"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
 )
 
 const upgradeUsage = `Usage: cpulse upgrade snapshot|verify|watch|finish [flags]
@@ -83,22 +79,10 @@ func parseUpgradeFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// phaseOptions: OpenTofu of this machine, its output kept for errors.
-func phaseOptions(cfg *cloud.Config, log io.Writer, stderr io.Writer, name string) (scenario.PhaseOptions, error) {
-	tools, err := tf.FindTools()
-	if err != nil {
-		return scenario.PhaseOptions{}, err
-	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, name+": "+format+"\n", args...) }
-	return scenario.PhaseOptions{Tools: tools, Env: cfg.TerraformEnv(), Log: log, Logf: logf, OnResult: func(r check.Result) {
-		logf("%-36s %s %s", r.Name, r.Status(), oneLineDetail(r))
-	}}, nil
-}
-
-func connectCloud(ctx context.Context, cfg *cloud.Config) (*cloud.Cloud, error) {
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	return cfg.Connect(cctx)
+// upgradeRequest is a phase on cfg in u's state directory, its progress on stderr.
+func upgradeRequest(cfg *cloud.Config, u upgradeCommon, stderr io.Writer) families.UpgradeRequest {
+	return families.UpgradeRequest{Cloud: cfg, StateDir: u.state, ReportPath: os.Getenv("CLOUDPULSE_REPORT"),
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }}
 }
 
 func upgradeSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -125,62 +109,30 @@ func upgradeSnapshot(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if !*create {
-		return snapshotExisting(ctx, cfg, u, raw, stdout, stderr)
+	if !*create && raw == nil {
+		return usagef(`upgrade snapshot --create=false: say which resources with --resources FILE: {"project": "<name or id>", "vm": ["<name or id>", ...]}`)
 	}
-	var res scenario.Resources
-	if raw != nil {
-		if res, err = scenario.ParseResources(raw); err != nil {
-			return usagef("upgrade snapshot: %s: %v", *resources, err)
-		}
+	spec, err := families.ParseSnapshot(*create, raw)
+	switch {
+	case err != nil && *create:
+		return usagef("upgrade snapshot: %s: %v", *resources, err)
+	case err != nil:
+		return usagef("upgrade snapshot: %v", err)
 	}
-	o, err := scenario.FromEnv()
+	out, err := families.UpgradeSnapshot(ctx, upgradeRequest(cfg, u, stderr), spec)
 	if err != nil {
-		return usagef("%v", err)
+		return inputErr(err)
 	}
-	o.Cloud = cfg
-	up, err := scenario.NewUpgrade(scenario.UpgradeOptions{FunctionalOptions: o, Resources: res, StateDir: u.state})
-	if err != nil {
-		return usagef("%v", err)
-	}
-	c, err := connectCloud(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	results := runScenario(ctx, c, up, false, stderr)
-	if whole := results[len(results)-1]; whole.OK {
-		ws, err := tf.OpenWorkspace(findWorkspace(up.StateDir(), up.RunID()))
-		if err == nil {
-			var po scenario.PhaseOptions
-			var tofuLog bytes.Buffer
-			if po, err = phaseOptions(cfg, &tofuLog, stderr, "snapshot"); err == nil {
-				err = up.Save(ctx, cfg.Name, ws, po)
-			}
-			err = errors.Join(err, ws.Release())
-			if err != nil {
-				fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
-			}
-		}
-		if err != nil {
-			results[len(results)-1].OK, results[len(results)-1].Err, results[len(results)-1].Error = false, err, err.Error()
-		} else {
-			fmt.Fprintf(stderr, "upgrade: snapshot of run %s kept in %s (secret: the run's ssh key and state; pass it on as a protected artifact)\n", up.RunID(), up.StateDir())
-		}
-	}
-	return printResults(stdout, results, u.json)
-}
-
-// findWorkspace is the snapshot's workspace directory (upgrade-<run id>).
-func findWorkspace(dir, runID string) string {
-	return strings.TrimRight(dir, "/") + "/upgrade-" + runID
+	return printResults(stdout, out.Results, u.json)
 }
 
 func upgradeVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newUpgradeFlags("verify", stderr)
 	var u upgradeCommon
 	u.register(fs)
-	destroy := fs.Bool("destroy", false, "finish after verifying: destroy what the snapshot built (also when verify fails)")
-	functional := fs.Bool("functional", true, "after verify, run a fresh functional scenario (the control plane still takes new work)")
+	var o families.VerifyOptions
+	fs.BoolVar(&o.Destroy, "destroy", false, "finish after verifying: destroy what the snapshot built (also when verify fails)")
+	fs.BoolVar(&o.Functional, "functional", true, "after verify, run a fresh functional scenario (the control plane still takes new work)")
 	if err := parseUpgradeFlags(fs, args); err != nil {
 		return err
 	}
@@ -188,48 +140,11 @@ func upgradeVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if _, err := scenario.LoadSnapshot(u.state, ""); err != nil {
-		return usagef("%v", err)
-	}
-	var fresh scenario.Scenario
-	if *functional {
-		d, err := scenario.Lookup("functional")
-		if err != nil {
-			return err
-		}
-		if fresh, err = d.New(cfg); err != nil {
-			return usagef("%v", err)
-		}
-	}
-	c, err := connectCloud(ctx, cfg)
+	out, err := families.UpgradeVerify(ctx, upgradeRequest(cfg, u, stderr), o)
 	if err != nil {
-		return err
+		return inputErr(err)
 	}
-	var tofuLog bytes.Buffer
-	po, err := phaseOptions(cfg, &tofuLog, stderr, "verify")
-	if err != nil {
-		return err
-	}
-	res, err := scenario.Verify(ctx, c, u.state, po)
-	if err != nil {
-		fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
-		return err
-	}
-	fmt.Fprintf(stderr, "verify steps:\n%s", res.Timeline.Table())
-	results := res.Checks
-	if fresh != nil {
-		results = append(results, runScenario(ctx, c, fresh, false, stderr)...)
-	}
-	if *destroy {
-		fr := check.Result{Name: "finish", StartedAt: time.Now()}
-		ferr := scenario.Finish(ctx, c, u.state, po)
-		fr.Duration, fr.OK = time.Since(fr.StartedAt), ferr == nil
-		if ferr != nil {
-			fr.Err, fr.Error = ferr, ferr.Error()
-		}
-		results = append(results, fr)
-	}
-	return printResults(stdout, results, u.json)
+	return printResults(stdout, out.Results, u.json)
 }
 
 func upgradeFinish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -243,21 +158,8 @@ func upgradeFinish(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if _, err := scenario.LoadSnapshot(u.state, ""); err != nil {
-		return usagef("%v", err)
-	}
-	c, err := connectCloud(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	var tofuLog bytes.Buffer
-	po, err := phaseOptions(cfg, &tofuLog, stderr, "finish")
-	if err != nil {
-		return err
-	}
-	if err := scenario.Finish(ctx, c, u.state, po); err != nil {
-		fmt.Fprintf(stderr, "tofu output (last 40 lines):\n%s\n", lastLines(tofuLog.String(), 40))
-		return err
+	if err := families.UpgradeFinish(ctx, upgradeRequest(cfg, u, stderr)); err != nil {
+		return inputErr(err)
 	}
 	fmt.Fprintf(stdout, "upgrade: finished: everything the snapshot built is destroyed and %s is empty\n", u.state)
 	return nil

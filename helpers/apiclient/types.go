@@ -27,9 +27,16 @@ func Final(state string) bool {
 
 // CheckRequest is the body of POST /cpulse/check.
 type CheckRequest struct {
-	Type   string `json:"type"`             // operator|endpoint|functional|comprehensive|upgrade|all
-	Cloud  string `json:"cloud,omitempty"`  // clouds.yaml name; empty: the one the service has
-	Handle string `json:"handle,omitempty"` // type upgrade: the snapshot's handle
+	Type  string `json:"type"`            // operator|endpoint|functional|comprehensive|upgrade|all
+	Cloud string `json:"cloud,omitempty"` // clouds.yaml name; empty: the one the service has
+	// type upgrade: the snapshot's handle (POST /cpulse/snapshot); Handle is
+	// API12.md's other name for it
+	Snapshot string `json:"snapshot,omitempty"`
+	Handle   string `json:"handle,omitempty"`
+	// type upgrade: a fresh functional run after verify (nil: the service's
+	// default, true for a snapshot that built its resources), and finish after it
+	Functional *bool `json:"functional,omitempty"`
+	Destroy    bool  `json:"destroy,omitempty"`
 }
 
 // Accepted is the answer to POST /cpulse/check: the run's handle, and whether
@@ -91,7 +98,10 @@ type Page struct {
 // Cancellation is the answer to DELETE /cpulse/check/{handle}.
 type Cancellation struct {
 	Handle string `json:"handle"`
-	State  string `json:"state"` // cancelling, or the final state the run already had
+	// cancelling, or the final state the run already had; of a passed
+	// snapshot: finishing (Finish is the finish run's handle) or finished
+	State  string `json:"state"`
+	Finish string `json:"finish,omitempty"`
 }
 
 // SnapshotRequest is the body of POST /cpulse/snapshot: the upgrade's
@@ -105,5 +115,8 @@ type SnapshotRequest struct {
 // SnapshotAccepted is the answer to POST /cpulse/snapshot.
 type SnapshotAccepted struct {
 	Handle    string          `json:"handle"`
+	Cloud     string          `json:"cloud,omitempty"`
+	Create    bool            `json:"create"`
+	State     string          `json:"state,omitempty"`
 	Resources json.RawMessage `json:"resources,omitempty"`
 }

@@ -2,6 +2,10 @@ package service_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -191,4 +195,91 @@ func (f *fakeRunner) Run(ctx context.Context, cloud, family string, p service.Pr
 	}
 	out.Results = append(out.Results, second, check.Result{Name: family + "-skipped", Skipped: true, Reason: "not here"})
 	return out, nil
+}
+
+// fakeUpgrade is the upgrade gate without a cloud: a snapshot "keeps" its
+// directory (its mode in kept) once hold lets it end; verify and finish
+// record what they were asked.
+type fakeUpgrade struct {
+	mu       sync.Mutex
+	hold     chan struct{} // nil: snapshots end at once; else when closed (or cancelled)
+	fail     bool          // snapshots fail a check and keep nothing
+	kept     map[string]bool
+	calls    []string // "snapshot <cloud> create=<bool>", "verify <cloud> functional=… destroy=…", "finish <cloud>"
+	dirModes []os.FileMode
+}
+
+func newFakeUpgrade() *fakeUpgrade { return &fakeUpgrade{kept: map[string]bool{}} }
+
+func (f *fakeUpgrade) record(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+func (f *fakeUpgrade) callList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *fakeUpgrade) Snapshot(ctx context.Context, cloud string, spec families.SnapshotSpec, dir string, p service.Progress) (families.Outcome, error) {
+	f.record(fmt.Sprintf("snapshot %s create=%t", cloud, spec.Create))
+	if st, err := os.Stat(filepath.Dir(dir)); err == nil {
+		f.mu.Lock()
+		f.dirModes = append(f.dirModes, st.Mode().Perm())
+		f.mu.Unlock()
+	}
+	if spec.Create {
+		p.OnRunID("cpup12021200-0000abcd")
+	}
+	if f.hold != nil {
+		select {
+		case <-f.hold:
+		case <-ctx.Done():
+			return families.Outcome{}, ctx.Err()
+		}
+	}
+	r := check.Result{Name: "existing/vm-1/status", OK: !f.fail, Duration: time.Second}
+	if f.fail {
+		r.Error = "vm-1 is SHUTOFF"
+		return families.Outcome{Results: []check.Result{r}}, nil
+	}
+	f.mu.Lock()
+	f.kept[dir] = spec.Create
+	f.mu.Unlock()
+	return families.Outcome{Results: []check.Result{r}, Steps: []report.Step{{Name: "tofu init+apply (reads only)", Seconds: 3}}}, nil
+}
+
+func (f *fakeUpgrade) Verify(_ context.Context, cloud, dir string, o families.VerifyOptions, p service.Progress) (families.Outcome, error) {
+	f.record(fmt.Sprintf("verify %s functional=%t destroy=%t", cloud, o.Functional, o.Destroy))
+	if _, err := f.Kept(dir); err != nil {
+		return families.Outcome{}, err
+	}
+	r := check.Result{Name: "existing/vm-1/status", OK: true, Duration: time.Second}
+	p.OnResult(r)
+	if o.Destroy {
+		f.mu.Lock()
+		delete(f.kept, dir)
+		f.mu.Unlock()
+	}
+	return families.Outcome{Results: []check.Result{r}}, nil
+}
+
+func (f *fakeUpgrade) Finish(_ context.Context, cloud, dir string, _ service.Progress) (families.Outcome, error) {
+	f.record("finish " + cloud)
+	f.mu.Lock()
+	delete(f.kept, dir)
+	f.mu.Unlock()
+	return families.Outcome{Results: []check.Result{{Name: "finish", OK: true}}}, nil
+}
+
+func (f *fakeUpgrade) Kept(dir string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	create, ok := f.kept[dir]
+	if !ok {
+		return false, errors.New("no snapshot in " + dir)
+	}
+	return create, nil
 }

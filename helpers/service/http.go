@@ -25,6 +25,7 @@ type Route struct {
 // Routes are the API's routes (the test compares them with the OpenAPI document).
 var Routes = []Route{
 	{"POST", "/cpulse/check", "", (*Service).postCheck},
+	{"POST", "/cpulse/snapshot", "", (*Service).postSnapshot},
 	{"GET", "/cpulse/result", "api", (*Service).getResult},
 	{"GET", "/cpulse/results", "api", (*Service).getResults},
 	{"DELETE", "/cpulse/check/{handle}", "", (*Service).deleteCheck},
@@ -59,7 +60,7 @@ func (s *Service) Handler() http.Handler {
 func (s *Service) scheduled() []string {
 	var out []string
 	for _, t := range Types {
-		if s.o.Intervals[t] > 0 {
+		if s.o.Intervals[t] > 0 && t != TypeUpgrade {
 			out = append(out, t)
 		}
 	}
@@ -67,9 +68,14 @@ func (s *Service) scheduled() []string {
 }
 
 type checkRequest struct {
-	Type   string `json:"type"`
-	Cloud  string `json:"cloud"`
-	Handle string `json:"handle"` // a snapshot's, for type upgrade
+	Type  string `json:"type"`
+	Cloud string `json:"cloud"`
+	// type upgrade: the snapshot's handle ("handle" is API12.md's name for it),
+	// and what verify does besides its checks
+	Snapshot   string `json:"snapshot"`
+	Handle     string `json:"handle"`
+	Functional *bool  `json:"functional"`
+	Destroy    *bool  `json:"destroy"`
 }
 
 // decodeBody reads one JSON object of at most MaxBody bytes; unknown fields are refused.
@@ -122,13 +128,18 @@ func (s *Service) postCheck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("type %q: use one of %s", req.Type, strings.Join(Types, ", ")))
 		return
 	}
-	if req.Type == "upgrade" {
-		writeError(w, http.StatusBadRequest, `type "upgrade": the service does not run the upgrade gate yet: use cpulse upgrade snapshot|verify`)
+	if req.Type == TypeUpgrade {
+		s.postUpgrade(w, r, req)
 		return
 	}
-	if req.Handle != "" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("handle: only a check of type upgrade takes one, not %q", req.Type))
-		return
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"snapshot", req.Snapshot != ""}, {"handle", req.Handle != ""}, {"functional", req.Functional != nil}, {"destroy", req.Destroy != nil}} {
+		if f.set {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: only a check of type upgrade takes one, not %q", f.name, req.Type))
+			return
+		}
 	}
 	cloud, err := s.cloudOf(req.Cloud)
 	if err != nil {
@@ -170,8 +181,8 @@ func (s *Service) getResult(w http.ResponseWriter, r *http.Request) {
 func (s *Service) filterOf(r *http.Request) (store.Filter, error) {
 	q := r.URL.Query()
 	f := store.Filter{Type: q.Get("type"), Cloud: q.Get("cloud"), Cursor: q.Get("cursor"), Limit: 50}
-	if f.Type != "" && !slices.Contains(Types, f.Type) {
-		return f, fmt.Errorf("type %q: use one of %s", f.Type, strings.Join(Types, ", "))
+	if f.Type != "" && !slices.Contains(RunTypes, f.Type) {
+		return f, fmt.Errorf("type %q: use one of %s", f.Type, strings.Join(RunTypes, ", "))
 	}
 	if v := q.Get("failed"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -223,6 +234,10 @@ func (s *Service) getResults(w http.ResponseWriter, r *http.Request) {
 func (s *Service) deleteCheck(w http.ResponseWriter, r *http.Request) {
 	h := r.PathValue("handle")
 	run, active, err := s.Cancel(r.Context(), h)
+	if err == nil && !active && run.Type == TypeSnapshot && run.State == Passed {
+		s.finishSnapshot(w, r, run)
+		return
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no run with handle %q", h))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -48,7 +49,7 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	doc := loadDoc(t)
 	router, err := legacy.NewRouter(doc)
 	require.NoError(t, err)
-	e := newEnv(t, service.Options{})
+	e, fu := newUpgradeEnv(t, service.Options{})
 	e.runner.fail["operator"] = true
 	e.runner.open("operator")
 
@@ -92,7 +93,27 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	validate(call{"GET", "/cpulse/results?type=functional&failed=false&since=1h&limit=2", "", ""})
 	code, _ = validate(call{"DELETE", "/cpulse/check/" + handle, "", ""})
 	require.Equal(t, 202, code)
+	// the upgrade gate: a snapshot, a check of type upgrade on it, DELETE runs finish, then it is finished
+	code, body = validate(call{"POST", "/cpulse/snapshot", `{"create":false,"resources":{"vm":["web"]}}`, ""})
+	require.Equal(t, 202, code)
+	snap := string(body[strings.Index(string(body), `"handle":"`)+10:][:16])
+	e.waitState(t, snap, "passed")
+	validate(call{"GET", "/cpulse/result?handle=" + snap, "", ""})
+	code, _ = validate(call{"POST", "/cpulse/check", `{"type":"upgrade","snapshot":"` + snap + `","destroy":false,"functional":false}`, ""})
+	require.Equal(t, 202, code)
+	validate(call{"GET", "/cpulse/results?type=upgrade", "", ""})
+	require.Eventually(t, func() bool { return len(fu.callList()) == 2 }, 5*time.Second, 5*time.Millisecond)
+	code, body = validate(call{"DELETE", "/cpulse/check/" + snap, "", ""})
+	require.Equal(t, 202, code, "%s", body)
+	require.Eventually(t, func() bool { return len(fu.callList()) == 3 }, 5*time.Second, 5*time.Millisecond)
+	e.waitState(t, string(body[strings.Index(string(body), `"finish":"`)+10:][:16]), "passed")
+	code, _ = validate(call{"DELETE", "/cpulse/check/" + snap, "", ""}) // finished
+	require.Equal(t, 202, code)
+	code, _ = validate(call{"POST", "/cpulse/check", `{"type":"upgrade","snapshot":"` + snap + `"}`, ""})
+	require.Equal(t, 409, code)
 	for _, c := range []call{
+		{"POST", "/cpulse/snapshot", `{"resources":{"vm":["a","a"]}}`, ""},
+		{"POST", "/cpulse/check", `{"type":"upgrade","snapshot":"ffffffffffffffff"}`, ""},
 		{"POST", "/cpulse/check", `{"type":`, ""},
 		{"POST", "/cpulse/check", `{"type":"endpoint"}`, "none"},
 		{"GET", "/cpulse/result?handle=ffffffffffffffff", "", ""},

@@ -10,8 +10,19 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 )
 
-// Types are the run types the API accepts.
+// Types are the check types POST /cpulse/check accepts. "all" is every
+// family but upgrade (which needs a snapshot).
 var Types = []string{"operator", "endpoint", "functional", "comprehensive", "upgrade", "all"}
+
+// The upgrade gate's run types.
+const (
+	TypeSnapshot = "snapshot" // POST /cpulse/snapshot: the pre phase (cpulse upgrade snapshot)
+	TypeUpgrade  = "upgrade"  // a check of type upgrade: verify on a snapshot (cpulse upgrade verify)
+	TypeFinish   = "finish"   // DELETE of a passed snapshot: destroy what it built (cpulse upgrade finish)
+)
+
+// RunTypes are the types of the runs in the history: Types, snapshot and finish.
+var RunTypes = append(append([]string{}, Types...), TypeSnapshot, TypeFinish)
 
 // Options configure a Service (cpulse serve maps its configuration file to them).
 type Options struct {
@@ -36,6 +47,12 @@ type Options struct {
 	// StatusPage serves the status page at / and /runs/{handle} (open_reads:
 	// status); false: no page.
 	StatusPage bool
+	// Upgrade runs the upgrade gate (POST /cpulse/snapshot, checks of type
+	// upgrade, DELETE of a snapshot); nil: those answer 501.
+	Upgrade UpgradeRunner
+	// SnapshotDir holds each snapshot's state directory, <SnapshotDir>/<handle>
+	// (0700; secret: ssh keys and OpenTofu state).
+	SnapshotDir string
 }
 
 // Progress lets a RunFunc report as it goes.

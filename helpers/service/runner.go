@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cleanup"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
 
 // FamilyRunner runs families through helpers/families, as cpulse check does.
@@ -65,4 +67,62 @@ func trimNL(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// upgradeRequest is a phase of the upgrade gate on cloudName in dir.
+func (f FamilyRunner) upgradeRequest(cloudName, family, dir string, p Progress) (families.UpgradeRequest, error) {
+	cfg, ok := f.Clouds[cloudName]
+	if !ok {
+		return families.UpgradeRequest{}, fmt.Errorf("cloud %q is not configured", cloudName)
+	}
+	log := f.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return families.UpgradeRequest{Cloud: cfg, StateDir: dir, OnResult: p.OnResult, OnRunID: p.OnRunID,
+		Logf: func(format string, args ...any) {
+			log.Info(fmt.Sprintf(format, args...), "cloud", cloudName, "type", family)
+		}}, nil
+}
+
+// Snapshot is an UpgradeRunner's: cpulse upgrade snapshot [--create=false] in dir.
+func (f FamilyRunner) Snapshot(ctx context.Context, cloudName string, spec families.SnapshotSpec, dir string, p Progress) (families.Outcome, error) {
+	req, err := f.upgradeRequest(cloudName, TypeSnapshot, dir, p)
+	if err != nil {
+		return families.Outcome{}, err
+	}
+	return families.UpgradeSnapshot(ctx, req, spec)
+}
+
+// Verify is an UpgradeRunner's: cpulse upgrade verify [--functional] [--destroy] on dir.
+func (f FamilyRunner) Verify(ctx context.Context, cloudName, dir string, o families.VerifyOptions, p Progress) (families.Outcome, error) {
+	req, err := f.upgradeRequest(cloudName, TypeUpgrade, dir, p)
+	if err != nil {
+		return families.Outcome{}, err
+	}
+	return families.UpgradeVerify(ctx, req, o)
+}
+
+// Finish is an UpgradeRunner's: cpulse upgrade finish on dir, as one result "finish".
+func (f FamilyRunner) Finish(ctx context.Context, cloudName, dir string, p Progress) (families.Outcome, error) {
+	req, err := f.upgradeRequest(cloudName, TypeFinish, dir, p)
+	if err != nil {
+		return families.Outcome{}, err
+	}
+	r := check.Result{Name: "finish", StartedAt: time.Now()}
+	err = families.UpgradeFinish(ctx, req)
+	r.Duration, r.OK = time.Since(r.StartedAt), err == nil
+	if err != nil {
+		r.Err, r.Error = err, err.Error()
+	}
+	return families.Outcome{Results: []check.Result{r}}, nil
+}
+
+// Kept is an UpgradeRunner's: the snapshot in dir, and whether it built its resources.
+func (FamilyRunner) Kept(dir string) (bool, error) {
+	s, err := scenario.LoadSnapshot(dir, "")
+	if err != nil {
+		return false, err
+	}
+	return s.Mode == scenario.ModeCreate, nil
 }

@@ -46,12 +46,28 @@ type Service struct {
 	stopBg   context.CancelFunc
 }
 
-type jobKey struct{ typ, cloud string }
+// jobKey is what a request joins: a type on a cloud, and for the upgrade
+// gate's runs the snapshot they are about (a new snapshot's own handle: never
+// joined).
+type jobKey struct{ typ, cloud, target string }
 
 type job struct {
-	run    store.Run // guarded by Service.mu
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	run      store.Run // guarded by Service.mu
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	key      jobKey
+	scenario bool // builds resources: one at a time per cloud
+	// do runs the job; nil: the RunFunc with the run's type.
+	do func(ctx context.Context, p Progress) (families.Outcome, error)
+}
+
+// spec is a run to submit.
+type spec struct {
+	typ, cloud, trigger string
+	target              string // see jobKey
+	handle              string // "": a new one
+	scenario            bool
+	do                  func(ctx context.Context, p Progress) (families.Outcome, error)
 }
 
 // New makes a service; Start begins its background work, Handler serves its API.
@@ -84,27 +100,46 @@ func newHandle() string {
 // Submit queues a run of typ on cloud, or joins the one already queued or
 // running for them (joined true, same handle).
 func (s *Service) Submit(ctx context.Context, typ, cloud, trigger string) (store.Run, bool, error) {
+	return s.submit(ctx, spec{typ: typ, cloud: cloud, trigger: trigger, scenario: families.IsScenario(typ)})
+}
+
+// submit queues sp, or joins the run of its key already queued or running.
+func (s *Service) submit(ctx context.Context, sp spec) (store.Run, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
 		return store.Run{}, false, ErrStopping
 	}
-	if j, ok := s.active[jobKey{typ, cloud}]; ok {
+	key := jobKey{sp.typ, sp.cloud, sp.target}
+	if j, ok := s.active[key]; ok {
 		return cloneRun(j.run), true, nil
 	}
-	r := store.Run{Handle: newHandle(), Cloud: cloud, Type: typ, State: Queued, Trigger: trigger,
+	if sp.handle == "" {
+		sp.handle = newHandle()
+	}
+	r := store.Run{Handle: sp.handle, Cloud: sp.cloud, Type: sp.typ, State: Queued, Trigger: sp.trigger,
 		Queued: time.Now().UTC(), Owner: s.o.Owner}
 	if err := s.store.Create(ctx, &r); err != nil {
 		return store.Run{}, false, fmt.Errorf("record the run: %w", err)
 	}
 	jctx, cancel := context.WithCancelCause(context.Background())
-	j := &job{run: r, ctx: jctx, cancel: cancel}
-	s.active[jobKey{typ, cloud}] = j
+	j := &job{run: r, ctx: jctx, cancel: cancel, key: key, scenario: sp.scenario, do: sp.do}
+	s.active[key] = j
 	s.byHandle[r.Handle] = j
 	s.wg.Add(1)
 	go s.execute(j)
-	s.log.Info("run queued", "handle", r.Handle, "type", typ, "cloud", cloud, "trigger", trigger)
+	s.log.Info("run queued", "handle", r.Handle, "type", sp.typ, "cloud", sp.cloud, "trigger", sp.trigger, "target", sp.target)
 	return cloneRun(r), false, nil
+}
+
+// activeFor is the queued or running job of key, if any.
+func (s *Service) activeFor(key jobKey) (store.Run, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j, ok := s.active[key]; ok {
+		return cloneRun(j.run), true
+	}
+	return store.Run{}, false
 }
 
 // errCancelled is the cause of a DELETE.
@@ -161,7 +196,7 @@ func (s *Service) slot(cloud string) chan struct{} {
 func (s *Service) execute(j *job) {
 	defer s.wg.Done()
 	typ, cloud := j.run.Type, j.run.Cloud
-	if families.IsScenario(typ) {
+	if j.scenario {
 		slot := s.slot(cloud)
 		select {
 		case slot <- struct{}{}:
@@ -181,12 +216,16 @@ func (s *Service) execute(j *job) {
 	s.log.Info("run started", "handle", r.Handle, "type", typ, "cloud", cloud)
 
 	ctx := j.ctx
-	if families.IsScenario(typ) && s.o.ScenarioTimeout > 0 {
+	if j.scenario && s.o.ScenarioTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.o.ScenarioTimeout)
 		defer cancel()
 	}
-	out, err := s.run(ctx, cloud, typ, Progress{
+	do := j.do
+	if do == nil {
+		do = func(ctx context.Context, p Progress) (families.Outcome, error) { return s.run(ctx, cloud, typ, p) }
+	}
+	out, err := do(ctx, Progress{
 		OnResult: func(res check.Result) {
 			s.mu.Lock()
 			j.run.Checks = append(j.run.Checks, checkOf(res))
@@ -243,7 +282,7 @@ func (s *Service) finish(j *job, out families.Outcome, err error) {
 		m.ObserveAPIRequests(final.Cloud, out.Requests)
 	}
 	s.persist(&final)
-	delete(s.active, jobKey{r.Type, r.Cloud})
+	delete(s.active, j.key)
 	delete(s.byHandle, r.Handle)
 	j.cancel(nil)
 	s.mu.Unlock()

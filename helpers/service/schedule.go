@@ -29,7 +29,10 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	families := make([]string, 0, len(s.o.Intervals))
 	for f, every := range s.o.Intervals {
-		if every > 0 {
+		switch {
+		case every > 0 && f == TypeUpgrade:
+			s.log.Warn("intervals.upgrade is not scheduled: a check of type upgrade verifies a snapshot (POST /cpulse/snapshot)")
+		case every > 0:
 			families = append(families, f)
 		}
 	}
