@@ -52,6 +52,28 @@ func RunIDOfDir(root string) string {
 // state still holds, checks that nothing of the run is left, and removes the
 // workspace.
 func Workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, dryRun bool, stdout io.Writer) error {
+	_, err := WorkspaceFound(ctx, cfg, c, ws, dryRun, stdout)
+	return err
+}
+
+// WorkspaceFound is Workspace, and also returns what its sweeps found of the
+// run in the cloud before deleting it (with dryRun: what they would delete):
+// what `cpulse cleanup --push` counts.
+func WorkspaceFound(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, dryRun bool, stdout io.Writer) ([]scenario.Resource, error) {
+	var all []scenario.Resource
+	seen := map[string]bool{} // a resource the first sweep could not delete is found again after destroy
+	err := workspace(ctx, cfg, c, ws, dryRun, stdout, func(found []scenario.Resource) {
+		for _, r := range found {
+			if k := r.Kind + "/" + r.ID; !seen[k] {
+				seen[k] = true
+				all = append(all, r)
+			}
+		}
+	})
+	return all, err
+}
+
+func workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, dryRun bool, stdout io.Writer, saw func([]scenario.Resource)) error {
 	start := time.Now()
 	// The run's own cloud (recorded in its variables) destroys it; operator-mode
 	// runs need OS_CLOUD emptied, as when they were applied.
@@ -79,6 +101,7 @@ func Workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 		fmt.Fprintf(stdout, "cleanup: run %s: would destroy its state (%s)\n", ws.RunID, ws.Root)
 		if valid {
 			found, err := scenario.Find(ctx, runCloud, ws.RunID)
+			saw(found)
 			for _, r := range found {
 				fmt.Fprintf(stdout, "cleanup: run %s: would delete %s\n", ws.RunID, r)
 			}
@@ -87,7 +110,7 @@ func Workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 		return nil
 	}
 	if valid {
-		swept, serr := scenario.Sweep(ctx, runCloud, ws.RunID)
+		swept, serr := sweep(ctx, runCloud, ws.RunID, saw)
 		fmt.Fprintf(stdout, "cleanup: run %s: deleted %d resources through the APIs (%.1fs)\n", ws.RunID, len(swept), time.Since(start).Seconds())
 		for _, r := range swept {
 			fmt.Fprintf(stdout, "cleanup: run %s:   %s gone at %.1fs\n", ws.RunID, r, r.Took.Seconds())
@@ -126,7 +149,7 @@ func Workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 		// Nothing of the run may be left. A create the killed run had sent may
 		// have landed after the first sweep listed: it goes now, and then the
 		// run is looked for once more.
-		swept, err := scenario.Sweep(ctx, runCloud, ws.RunID)
+		swept, err := sweep(ctx, runCloud, ws.RunID, saw)
 		if err != nil {
 			return fmt.Errorf("after destroy: %w", err)
 		}
@@ -146,4 +169,12 @@ func Workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	}
 	fmt.Fprintf(stdout, "cleanup: run %s: clean in %.1fs\n", ws.RunID, time.Since(start).Seconds())
 	return nil
+}
+
+// sweep is scenario.Sweep, telling saw what it found before deleting.
+func sweep(ctx context.Context, c *cloud.Cloud, runID string, saw func([]scenario.Resource)) ([]scenario.Resource, error) {
+	found, err := scenario.Find(ctx, c, runID)
+	saw(found)
+	deleted, derr := scenario.Delete(ctx, c, found)
+	return deleted, errors.Join(err, derr)
 }
