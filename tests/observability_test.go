@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,30 +25,30 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
-	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
-	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
 
 // TestObservability proves observability/ against Debian's Prometheus and
 // Pushgateway (scripts/obs-deps.sh), started on loopback ports in temporary
 // directories with observability/prometheus.yml (targets and intervals
-// replaced) and its alert rules. Every sample comes from a real run on the
-// lab: endpoint checks in process (as `cpulse serve` runs them, API latency
-// recorded through the LatencyRecorder), `cpulse check operator --push` before
-// and during a fault injected with scripts/lab/ctl (the Pacemaker resource
-// banned: the pacemaker check fails), `cpulse check endpoint --push`, an
-// upgrade watch of a loopback HTTP path with a 2 s outage, and a real
-// `cpulse cleanup` that finds a planted keypair named for a killed run and
-// deletes it. The in-process results feed a metrics.Registry served at
-// /metrics; the binary's go to the Pushgateway. Then every dashboard panel's
-// query, the cloud variable's values and every alert rule's expression (and
-// both sides of its comparison) must return data through /api/v1/query; the
-// failing-check and downtime alerts must be active; the Pushgateway group of
-// the operator run keeps the last success of the run before the fault;
-// promtool check rules and test rules pass.
+// replaced) and its alert rules. Prometheus scrapes the real `cpulse serve`
+// (job cpulse-serve) and the Pushgateway; every sample comes from a real run
+// on the lab: the service's scheduled endpoint and operator runs (API latency
+// from their requests), a functional run posted to it (scenario steps), an
+// operator run posted to it during a fault injected with scripts/lab/ctl (the
+// Pacemaker resource banned: the pacemaker check fails), and the binary's
+// `cpulse check operator|endpoint --push` (before and during the fault),
+// `cpulse upgrade watch --http … --push` of a loopback HTTP path with a 2 s
+// outage, and `cpulse cleanup --push` that finds a planted keypair named for a
+// killed run and deletes it. Then every dashboard panel's query, the cloud
+// variable's values and every alert rule's expression (and both sides of its
+// comparison) must return data through /api/v1/query; the failing-check and
+// downtime alerts must be active; the Pushgateway group of the operator run
+// keeps the last success of the run before the fault; promtool check rules
+// and test rules pass.
 func TestObservability(t *testing.T) {
 	cfg := cloudConfig(t)
 	smap := serviceMapPath(t)
@@ -59,54 +58,61 @@ func TestObservability(t *testing.T) {
 			t.Fatalf("%s not installed: run scripts/obs-deps.sh (make obs-deps)", bin)
 		}
 	}
-	ctx := runContext(t, 2*time.Minute)
+	ctx := runContext(t, 5*time.Minute)
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	obs := filepath.Join(root, "observability")
 	bin := buildCpulse(t, ctx)
+	cloudName := cfg.Name
+	c := connect(t, ctx, cfg)
 
 	gw := startDaemon(t, ctx, "prometheus-pushgateway", "/-/ready", func(addr, dir string) []string {
 		return []string{"--web.listen-address=" + addr, "--persistence.file="}
 	})
-	reg := metrics.New()
-	svc := httptest.NewServer(reg.Handler())
-	t.Cleanup(svc.Close)
-	promCfg := prometheusConfig(t, obs, strings.TrimPrefix(svc.URL, "http://"), strings.TrimPrefix(gw, "http://"))
+	s := startObservedServe(t, ctx, c, bin, cloudName, smap)
+	promCfg := prometheusConfig(t, obs, strings.TrimPrefix(s.url, "http://"), strings.TrimPrefix(gw, "http://"))
 	prom := startDaemon(t, ctx, "prometheus", "/-/ready", func(addr, dir string) []string {
 		return []string{"--config.file=" + promCfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 			"--web.listen-address=" + addr, "--log.level=warn"}
 	})
-	t.Logf("pushgateway %s, prometheus %s, registry at %s/metrics", gw, prom, svc.URL)
-	cloudName := cfg.Name
-	// the service's schedule (its defaults), which the missed-runs alert compares with
-	reg.SetInterval(cloudName, "operator", time.Minute)
-	reg.SetInterval(cloudName, "endpoint", 2*time.Minute)
+	t.Logf("pushgateway %s, prometheus %s, cpulse serve at %s", gw, prom, s.url)
 
-	// endpoint checks in process, as the service runs them, with API latency
-	endpointRun := func() {
-		c, rec, _ := connectRecorded(t, ctx, cfg)
-		rec.OnRequest = reg.OnRequest(cloudName)
-		started := time.Now()
-		results, _ := runChecks(t, ctx, endpoint.Checks(c))
-		reg.ObserveRun(cloudName, "endpoint", results, nil, started, check.Summarize(results).OK())
-	}
-	endpointRun()
+	// a functional run through the service (its steps), while the rest goes on
+	var posted struct{ Handle string }
+	require.Equal(t, 202, s.call(t, "POST", "/cpulse/check", `{"type":"functional"}`, &posted))
+	functional := posted.Handle
+	s.cancelAtCleanup(t, ctx, functional)
 
-	// the binary, pushing; its results also feed the registry
+	// the scheduled endpoint and operator runs pass
+	var firstEndpoint time.Time
+	waitUntil(t, ctx, 3*time.Minute, "passing scheduled endpoint and operator runs", s.served, func() bool {
+		ok := map[string]bool{}
+		for _, r := range s.results(t, "limit=20") {
+			if r.Trigger == "schedule" && r.State == "passed" {
+				ok[r.Type] = true
+				if r.Type == "endpoint" && (firstEndpoint.IsZero() || r.Timestamp.Before(firstEndpoint)) {
+					firstEndpoint = r.Timestamp
+				}
+			}
+		}
+		return ok["endpoint"] && ok["operator"]
+	})
+
+	// the binary, pushing
 	checkRun := func(family string, wantExit int) []check.Result {
-		started := time.Now()
 		out, code := runCpulseJSON(t, ctx, bin, "check", family, "--cloud", cloudName, "--service-map", smap, "--push", gw, "--json")
 		var results []check.Result
 		require.NoError(t, json.Unmarshal(out, &results), "cpulse check %s --json: %s", family, out)
 		require.Equal(t, wantExit, code, "cpulse check %s exit code", family)
-		reg.ObserveRun(cloudName, family, results, nil, started, code == 0)
 		return results
 	}
 	checkRun("operator", 0)
 	checkRun("endpoint", 0)
 
+	// the fault: the service's operator run (posted) and the binary's fail on the pacemaker check
 	_, text, err := labCtl(ctx, "stop", "pacemaker-resource")
 	require.NoError(t, err)
+	faultAt := time.Now()
 	t.Logf("fault: %s", text)
 	restored := false
 	restore := func() {
@@ -121,15 +127,46 @@ func TestObservability(t *testing.T) {
 		}
 	}
 	t.Cleanup(restore)
+	require.Equal(t, 202, s.call(t, "POST", "/cpulse/check", `{"type":"operator"}`, &posted))
+	var failedOp apiResult
+	waitUntil(t, ctx, 2*time.Minute, "an operator run of the service after the fault", s.served, func() bool {
+		for _, r := range s.results(t, "type=operator&limit=5") {
+			if r.Timestamp.After(faultAt) && (r.State == "passed" || r.State == "failed") {
+				failedOp = r
+				return true
+			}
+		}
+		return false
+	})
 	failed := check.Failures(checkRun("operator", 1))
 	restore()
-	require.Len(t, failed, 1, "only the pacemaker check fails")
+	t.Logf("the service's operator run %s after the fault: %s %v", failedOp.Handle, failedOp.State, failedOp.TestsFailed)
+	require.Equal(t, "failed", failedOp.State)
+	require.Len(t, failedOp.TestsFailed, 1, "only the pacemaker check fails in the service's run")
+	require.Contains(t, failedOp.TestsFailed[0], "pacemaker")
+	require.Len(t, failed, 1, "only the pacemaker check fails in the binary's run")
 	assert.Contains(t, failed[0].Name, "pacemaker")
 	failingCheck := metrics.CheckName(failed[0].Name)
 
-	upgradeWatch(t, ctx, reg, cloudName)
-	cleanupRun(t, ctx, reg, bin, cloudName)
-	endpointRun() // a second run: the API histogram increases between scrapes
+	upgradeWatch(t, ctx, bin, cloudName, gw)
+	cleanupRun(t, ctx, bin, cloudName, gw)
+
+	// the functional run's end; a second scheduled endpoint run (the API histogram increases between scrapes)
+	waitUntil(t, ctx, 9*time.Minute, "the functional run to end", s.served, func() bool {
+		st := s.result(t, functional).State
+		return st == "passed" || st == "failed"
+	})
+	fres := s.result(t, functional)
+	assert.Equal(t, "passed", fres.State, "functional: %+v", fres)
+	t.Logf("functional %s %s: %d checks, %d steps", functional, fres.State, len(fres.Checks), len(fres.Steps))
+	waitUntil(t, ctx, 2*time.Minute, "a second passing scheduled endpoint run", s.served, func() bool {
+		for _, r := range s.results(t, "type=endpoint&limit=5") {
+			if r.Trigger == "schedule" && r.State == "passed" && r.Timestamp.After(firstEndpoint) {
+				return true
+			}
+		}
+		return false
+	})
 
 	// every target scraped at least twice since the last run
 	time.Sleep(3 * time.Second)
@@ -148,6 +185,15 @@ func TestObservability(t *testing.T) {
 			v := promValues(t, prom, q)
 			assert.NotEmpty(t, v, "panel %q: %s returns no data", e.panel, q)
 			t.Logf("panel %-45q %d series: %s", e.panel, len(v), q)
+		}
+		// what came from where: the service's API latency and steps, the pushed downtime and leftovers
+		for q, want := range map[string]string{
+			`count(openstack_api_request_duration_seconds_count{job="cpulse-serve"})`:            "the service's API latency",
+			`count(cloudpulse_step_duration_seconds{job="cpulse-serve",family="functional"})`:    "the service's functional steps",
+			`cloudpulse_upgrade_downtime_seconds{job="cloudpulse",family="upgrade"}`:             "the pushed upgrade watch",
+			`cloudpulse_cleanup_leftovers{job="cloudpulse",family="cleanup",kind="keypair"} > 0`: "the pushed cleanup's planted keypair",
+		} {
+			assert.NotEmpty(t, promValues(t, prom, q), "%s: %s", want, q)
 		}
 	})
 	t.Run("alert rules", func(t *testing.T) {
@@ -197,7 +243,7 @@ func TestObservability(t *testing.T) {
 			t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
 		}
 	})
-	// what a scrape of the service's registry costs, as Prometheus measured it
+	// what a scrape of the service costs, as Prometheus measured it
 	for _, job := range []string{"cpulse-serve", "pushgateway"} {
 		d := promValues(t, prom, fmt.Sprintf(`scrape_duration_seconds{job=%q}`, job))
 		n := promValues(t, prom, fmt.Sprintf(`scrape_samples_scraped{job=%q}`, job))
@@ -214,9 +260,76 @@ func first(v []float64) float64 {
 	return v[0]
 }
 
-// upgradeWatch watches a loopback HTTP path (threshold 500 ms) while it is
-// down for 2 s, and records the watch (downtime) and its timed steps.
-func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, cloudName string) {
+// startObservedServe starts the real `cpulse serve` on cloudName with short
+// endpoint and operator intervals (20 s), no scheduled scenario, and
+// /metrics, /healthz and the status page open (the TestServe style).
+func startObservedServe(t *testing.T, ctx context.Context, c *cloud.Cloud, bin, cloudName, smap string) *observedServe {
+	t.Helper()
+	dir := t.TempDir()
+	token := "observability-" + scenario.NewRunID()
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	config := filepath.Join(dir, "serve.yaml")
+	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
+token_file: %s
+open_reads: [healthz, metrics, status]
+clouds: [%s]
+intervals: {endpoint: 20s, operator: 20s, functional: 0, comprehensive: 0}
+timeouts: {check: 60s, scenario: 15m}
+jitter: 10%%
+history: {path: %s, retention: 24h}
+state_dir: %s
+service_map: %s
+`, tokenFile, cloudName, filepath.Join(dir, "history.db"), filepath.Join(dir, "runs"), smap)), 0o600))
+	s := &observedServe{}
+	s.sweepAtCleanup(t, c) // registered before the service's kill, so run after it (cleanups run last-in first-out)
+	s.served = startServe(t, bin, config, token)
+	return s
+}
+
+// observedServe is a running `cpulse serve` and the run ids of its scenario runs.
+type observedServe struct {
+	*served
+	runIDs []string
+}
+
+// cancelAtCleanup cancels the run h if it is still going when the test ends
+// (before the service is killed) and notes its run ids for sweepAtCleanup.
+func (s *observedServe) cancelAtCleanup(t *testing.T, ctx context.Context, h string) {
+	t.Cleanup(func() {
+		r := s.result(t, h)
+		if r.State == "queued" || r.State == "running" {
+			t.Logf("cancel %s (%s) at the test's end: HTTP %d", h, r.State, s.call(t, "DELETE", "/cpulse/check/"+h, "", nil))
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			_ = probe.WaitFor(wctx, 2*time.Second, func(context.Context) (bool, error) {
+				st := s.result(t, h).State
+				return st != "queued" && st != "running", nil
+			})
+			r = s.result(t, h)
+		}
+		s.runIDs = append(s.runIDs, r.RunIDs...)
+	})
+}
+
+// sweepAtCleanup sweeps, after the service is gone, what the runs noted by
+// cancelAtCleanup may have left in the cloud.
+func (s *observedServe) sweepAtCleanup(t *testing.T, c *cloud.Cloud) {
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		for _, id := range s.runIDs {
+			if swept, err := scenario.Sweep(sctx, c, id); len(swept) > 0 || err != nil {
+				t.Logf("safety net: swept %d resources of run %s (%v)", len(swept), id, err)
+			}
+		}
+	})
+}
+
+// upgradeWatch runs the real `cpulse upgrade watch --http` of a loopback HTTP
+// path (threshold 500 ms, --push) while the path is down for 2 s: the
+// downtime exceeds the threshold (exit 1) and the push carries it.
+func upgradeWatch(t *testing.T, ctx context.Context, bin, cloudName, gw string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -224,19 +337,18 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	srv := &http.Server{Handler: handler}
 	go srv.Serve(l)
-	path := probe.HTTPPath("http/loopback", "http://"+addr+"/")
-	path.Threshold = 500 * time.Millisecond
+	cmd := exec.CommandContext(ctx, bin, "upgrade", "watch", "--http", "loopback=http://"+addr+"/", "--interval", "100ms",
+		"--network-threshold", "500ms", "--duration", "6s", "--cloud", cloudName, "--push", gw, "--json")
+	var stdout bytes.Buffer
+	stderr := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	started := time.Now()
-	var tl report.Timeline
-	w := probe.StartWatch(ctx, []probe.WatchPath{path}, probe.WatchOptions{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond})
-	end := tl.Start("baseline")
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = w.WaitUp(wctx) // the report starts once the path is up
-	cancel()
-	require.NoError(t, err)
-	time.Sleep(time.Second)
-	end(nil)
-	end = tl.Start("outage")
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "watch: all 1 paths up") }, 10*time.Second, 50*time.Millisecond,
+		"cpulse upgrade watch said:\n%s", stderr.String())
+	time.Sleep(time.Second) // a baseline
 	require.NoError(t, srv.Close())
 	time.Sleep(2 * time.Second)
 	l, err = net.Listen("tcp", addr)
@@ -244,27 +356,25 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	srv = &http.Server{Handler: handler}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	end(nil)
-	end = tl.Start("recovery")
-	err = probe.WaitFor(ctx, 100*time.Millisecond, func(context.Context) (bool, error) { return w.Up(), nil })
-	time.Sleep(300 * time.Millisecond) // a few probes up after the outage
-	end(err)
-	rep := w.Stop()
-	require.NoError(t, err)
+	err = <-exited
+	t.Logf("cpulse upgrade watch: %v in %.1fs; stderr:\n%s", err, time.Since(started).Seconds(), stderr.String())
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the downtime above the threshold fails the watch")
+	require.Equal(t, 1, exit.ExitCode())
+	var rep probe.WatchReport
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "cpulse upgrade watch --json: %s", stdout.String())
 	require.Len(t, rep.Paths, 1)
 	p := rep.Paths[0]
 	t.Logf("watch: %s down %s (threshold %s) in %d outages, %d of %d probes failed", p.Name, p.Downtime, p.Threshold, len(p.Outages), p.Failed, p.Probes)
+	require.Equal(t, "http/loopback", p.Name)
 	require.True(t, p.Exceeded(), "the 2 s outage exceeds the threshold")
-	reg.ObserveWatch(cloudName, rep)
-	results := []check.Result{{Name: "downtime/" + p.Name, OK: !p.Exceeded(), Duration: p.Downtime, Error: fmt.Sprint(rep.Exceeded())}}
-	reg.ObserveRun(cloudName, "upgrade", results, tl.Steps(), started, false)
 }
 
 // cleanupRun plants what a killed run leaves — its workspace in a state
 // directory and a keypair named for it in the member's project — and runs the
-// real `cpulse cleanup`, which finds the keypair and deletes it. The registry
-// records what was left before (scenario.Find: what cleanup's sweep lists).
-func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, bin, cloudName string) {
+// real `cpulse cleanup --push`, which finds the keypair, deletes it and
+// pushes what it found.
+func cleanupRun(t *testing.T, ctx context.Context, bin, cloudName, gw string) {
 	t.Helper()
 	cfg := cloudConfig(t)
 	c := connect(t, ctx, cfg)
@@ -289,11 +399,7 @@ func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, bin, c
 		return err
 	}))
 	t.Cleanup(func() { _ = keypairs.Delete(context.Background(), cc, name, nil).ExtractErr() })
-	found, err := scenario.Find(ctx, c, o.RunID)
-	require.NoError(t, err)
-	require.Len(t, found, 1, "the planted keypair %s", name)
-	reg.ObserveCleanup(cloudName, found)
-	out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cloudName, "--state-dir", stateDir)
+	out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cloudName, "--state-dir", stateDir, "--push", gw)
 	assert.Contains(t, out, "cleanup: run "+o.RunID+": deleted 1 resources through the APIs")
 	assert.Contains(t, out, "cleanup: run "+o.RunID+": clean in ")
 	left, err := scenario.Leftovers(ctx, c, o.RunID)
