@@ -76,6 +76,8 @@ func TestObservability(t *testing.T) {
 			"--web.listen-address=" + addr, "--log.level=warn"}
 	})
 	t.Logf("pushgateway %s, prometheus %s, cpulse serve at %s", gw, prom, s.url)
+	began := time.Now()
+	at := func() string { return fmt.Sprintf("t+%.0fs", time.Since(began).Seconds()) }
 
 	// a functional run through the service (its steps), while the rest goes on
 	var posted struct{ Handle string }
@@ -97,6 +99,7 @@ func TestObservability(t *testing.T) {
 		}
 		return ok["endpoint"] && ok["operator"]
 	})
+	t.Logf("%s: the scheduled endpoint and operator runs passed", at())
 
 	// the binary, pushing
 	checkRun := func(family string, wantExit int) []check.Result {
@@ -138,18 +141,23 @@ func TestObservability(t *testing.T) {
 		}
 		return false
 	})
-	failed := check.Failures(checkRun("operator", 1))
-	restore()
-	t.Logf("the service's operator run %s after the fault: %s %v", failedOp.Handle, failedOp.State, failedOp.TestsFailed)
+	t.Logf("%s: the service's operator run %s after the fault: %s %v", at(), failedOp.Handle, failedOp.State, failedOp.TestsFailed)
 	require.Equal(t, "failed", failedOp.State)
 	require.Len(t, failedOp.TestsFailed, 1, "only the pacemaker check fails in the service's run")
 	require.Contains(t, failedOp.TestsFailed[0], "pacemaker")
+	// the service's own series: its failed run makes the failing-check alert pending
+	pending := fmt.Sprintf(`ALERTS{alertname="CloudpulseCheckFailing",alertstate="pending",job="cpulse-serve",cloud=%q,family="operator",check="pacemaker"}`, cloudName)
+	require.Eventually(t, func() bool { return len(promValues(t, prom, pending)) == 1 }, 15*time.Second, 500*time.Millisecond,
+		"the service's failed operator run makes %s", pending)
+	failed := check.Failures(checkRun("operator", 1))
+	restore()
 	require.Len(t, failed, 1, "only the pacemaker check fails in the binary's run")
 	assert.Contains(t, failed[0].Name, "pacemaker")
 	failingCheck := metrics.CheckName(failed[0].Name)
 
 	upgradeWatch(t, ctx, bin, cloudName, gw)
 	cleanupRun(t, ctx, bin, cloudName, gw)
+	t.Logf("%s: the upgrade watch and the cleanup pushed", at())
 
 	// the functional run's end; a second scheduled endpoint run (the API histogram increases between scrapes)
 	waitUntil(t, ctx, 9*time.Minute, "the functional run to end", s.served, func() bool {
@@ -158,7 +166,7 @@ func TestObservability(t *testing.T) {
 	})
 	fres := s.result(t, functional)
 	assert.Equal(t, "passed", fres.State, "functional: %+v", fres)
-	t.Logf("functional %s %s: %d checks, %d steps", functional, fres.State, len(fres.Checks), len(fres.Steps))
+	t.Logf("%s: functional %s %s: %d checks, %d steps", at(), functional, fres.State, len(fres.Checks), len(fres.Steps))
 	waitUntil(t, ctx, 2*time.Minute, "a second passing scheduled endpoint run", s.served, func() bool {
 		for _, r := range s.results(t, "type=endpoint&limit=5") {
 			if r.Trigger == "schedule" && r.State == "passed" && r.Timestamp.After(firstEndpoint) {
@@ -168,6 +176,7 @@ func TestObservability(t *testing.T) {
 		return false
 	})
 
+	t.Logf("%s: a second scheduled endpoint run passed", at())
 	// every target scraped at least twice since the last run
 	time.Sleep(3 * time.Second)
 	for _, q := range []string{`up{job="cpulse-serve"}`, `up{job="pushgateway"}`} {
