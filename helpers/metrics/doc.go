@@ -1,7 +1,9 @@
 // Package metrics turns cloudpulse's real results into Prometheus metrics: a
 // Registry (never the global one) fed by the runs of `cpulse serve` and of
 // `cpulse check --push`, served at /metrics (Handler) or pushed to a
-// Pushgateway (Push) under a stable grouping key (job, cloud, family).
+// Pushgateway (Push, PushRun; PushCleanup and PushWatch for `cpulse cleanup
+// --push` and `cpulse upgrade watch --push`) under a stable grouping key
+// (job, cloud, family).
 //
 // Names follow blackbox_exporter (a 0/1 success and a duration per check),
 // openstack-exporter (openstack_* for what the APIs did) and Prometheus'
