@@ -9,9 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,135 +20,117 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
-	"github.com/cloudpulse/cloudpulse/helpers/endpoint"
-	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
-	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
 
-// TestObservability proves observability/ against Debian's Prometheus and
-// Pushgateway (scripts/obs-deps.sh), started on loopback ports in temporary
-// directories with observability/prometheus.yml (targets and intervals
-// replaced) and its alert rules. Every sample comes from a real run on the
-// lab: endpoint checks in process (as `cpulse serve` runs them, API latency
-// recorded through the LatencyRecorder), `cpulse check operator --push` before
-// and during a fault injected with scripts/lab/ctl (the Pacemaker resource
-// banned: the pacemaker check fails), `cpulse check endpoint --push`, an
-// upgrade watch of a loopback HTTP path with a 2 s outage, and a real
-// `cpulse cleanup` that finds a planted keypair named for a killed run and
-// deletes it. The in-process results feed a metrics.Registry served at
-// /metrics; the binary's go to the Pushgateway. Then every dashboard panel's
-// query, the cloud variable's values and every alert rule's expression (and
-// both sides of its comparison) must return data through /api/v1/query; the
-// failing-check and downtime alerts must be active; the Pushgateway group of
-// the operator run keeps the last success of the run before the fault;
-// promtool check rules and test rules pass.
-func TestObservability(t *testing.T) {
-	cfg := cloudConfig(t)
-	smap := serviceMapPath(t)
-	loadServiceMap(t, smap)
-	for _, bin := range []string{"prometheus", "promtool", "prometheus-pushgateway"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("%s not installed: run scripts/obs-deps.sh (make obs-deps)", bin)
+// observability is Debian's Prometheus and Pushgateway (scripts/obs-deps.sh),
+// started on loopback ports in temporary directories with
+// observability/prometheus.yml (targets and intervals replaced) and its alert
+// rules. Prometheus scrapes a real `cpulse serve` (job cpulse-serve) and the
+// Pushgateway, which only the real binary feeds (`cpulse … --push`). TestServe
+// drives it, so every sample comes from a real run on the lab; its subtest
+// observability is prove.
+type observability struct {
+	dir        string // observability/
+	prom, gw   string // Prometheus' and the Pushgateway's URLs
+	bin, cloud string
+	serviceMap string
+}
+
+// startObservability starts the Pushgateway, and Prometheus scraping it and
+// the service at svc (its URL).
+func startObservability(t *testing.T, ctx context.Context, bin, cloudName, serviceMap, svc string) *observability {
+	t.Helper()
+	for _, b := range []string{"prometheus", "promtool", "prometheus-pushgateway"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Fatalf("%s not installed: run scripts/obs-deps.sh (make obs-deps)", b)
 		}
 	}
-	ctx := runContext(t, 2*time.Minute)
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
-	obs := filepath.Join(root, "observability")
-	bin := buildCpulse(t, ctx)
-
-	gw := startDaemon(t, ctx, "prometheus-pushgateway", "/-/ready", func(addr, dir string) []string {
+	o := &observability{dir: filepath.Join(root, "observability"), bin: bin, cloud: cloudName, serviceMap: serviceMap}
+	o.gw = startDaemon(t, ctx, "prometheus-pushgateway", "/-/ready", func(addr, dir string) []string {
 		return []string{"--web.listen-address=" + addr, "--persistence.file="}
 	})
-	reg := metrics.New()
-	svc := httptest.NewServer(reg.Handler())
-	t.Cleanup(svc.Close)
-	promCfg := prometheusConfig(t, obs, strings.TrimPrefix(svc.URL, "http://"), strings.TrimPrefix(gw, "http://"))
-	prom := startDaemon(t, ctx, "prometheus", "/-/ready", func(addr, dir string) []string {
+	promCfg := prometheusConfig(t, o.dir, strings.TrimPrefix(svc, "http://"), strings.TrimPrefix(o.gw, "http://"))
+	o.prom = startDaemon(t, ctx, "prometheus", "/-/ready", func(addr, dir string) []string {
 		return []string{"--config.file=" + promCfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 			"--web.listen-address=" + addr, "--log.level=warn"}
 	})
-	t.Logf("pushgateway %s, prometheus %s, registry at %s/metrics", gw, prom, svc.URL)
-	cloudName := cfg.Name
-	// the service's schedule (its defaults), which the missed-runs alert compares with
-	reg.SetInterval(cloudName, "operator", time.Minute)
-	reg.SetInterval(cloudName, "endpoint", 2*time.Minute)
+	t.Logf("pushgateway %s, prometheus %s scraping it and cpulse serve at %s", o.gw, o.prom, svc)
+	return o
+}
 
-	// endpoint checks in process, as the service runs them, with API latency
-	endpointRun := func() {
-		c, rec, _ := connectRecorded(t, ctx, cfg)
-		rec.OnRequest = reg.OnRequest(cloudName)
-		started := time.Now()
-		results, _ := runChecks(t, ctx, endpoint.Checks(c))
-		reg.ObserveRun(cloudName, "endpoint", results, nil, started, check.Summarize(results).OK())
-	}
-	endpointRun()
+// check runs the real `cpulse check FAMILY --push` to the Pushgateway and
+// wants its exit code; it returns the results.
+func (o *observability) check(t *testing.T, ctx context.Context, family string, wantExit int) []check.Result {
+	t.Helper()
+	out, code := runCpulseJSON(t, ctx, o.bin, "check", family, "--cloud", o.cloud, "--service-map", o.serviceMap, "--push", o.gw, "--json")
+	var results []check.Result
+	require.NoError(t, json.Unmarshal(out, &results), "cpulse check %s --json: %s", family, out)
+	require.Equal(t, wantExit, code, "cpulse check %s exit code", family)
+	return results
+}
 
-	// the binary, pushing; its results also feed the registry
-	checkRun := func(family string, wantExit int) []check.Result {
-		started := time.Now()
-		out, code := runCpulseJSON(t, ctx, bin, "check", family, "--cloud", cloudName, "--service-map", smap, "--push", gw, "--json")
-		var results []check.Result
-		require.NoError(t, json.Unmarshal(out, &results), "cpulse check %s --json: %s", family, out)
-		require.Equal(t, wantExit, code, "cpulse check %s exit code", family)
-		reg.ObserveRun(cloudName, family, results, nil, started, code == 0)
-		return results
-	}
-	checkRun("operator", 0)
-	checkRun("endpoint", 0)
+// pushWatchAndCleanup runs the real `cpulse upgrade watch --http … --push`
+// (upgradeWatch) and `cpulse cleanup --push` (cleanupRun).
+func (o *observability) pushWatchAndCleanup(t *testing.T, ctx context.Context) {
+	t.Helper()
+	upgradeWatch(t, ctx, o.bin, o.cloud, o.gw)
+	cleanupRun(t, ctx, o.bin, o.cloud, o.gw)
+}
 
-	_, text, err := labCtl(ctx, "stop", "pacemaker-resource")
-	require.NoError(t, err)
-	t.Logf("fault: %s", text)
-	restored := false
-	restore := func() {
-		if restored {
-			return
-		}
-		restored = true
-		if _, text, err := labCtl(context.WithoutCancel(ctx), "start", "pacemaker-resource"); err != nil {
-			t.Errorf("restore the fault: %v", err)
-		} else {
-			t.Logf("fault undone: %s", text)
-		}
-	}
-	t.Cleanup(restore)
-	failed := check.Failures(checkRun("operator", 1))
-	restore()
-	require.Len(t, failed, 1, "only the pacemaker check fails")
-	assert.Contains(t, failed[0].Name, "pacemaker")
-	failingCheck := metrics.CheckName(failed[0].Name)
+// servicePending waits for the service's own series (job cpulse-serve), after
+// its failed operator run, to make CloudpulseCheckFailing pending for the
+// pacemaker check.
+func (o *observability) servicePending(t *testing.T) {
+	t.Helper()
+	pending := fmt.Sprintf(`ALERTS{alertname="CloudpulseCheckFailing",alertstate="pending",job="cpulse-serve",cloud=%q,family="operator",check="pacemaker"}`, o.cloud)
+	require.Eventually(t, func() bool { return len(promValues(t, o.prom, pending)) == 1 }, 15*time.Second, 500*time.Millisecond,
+		"the service's failed operator run makes %s", pending)
+}
 
-	upgradeWatch(t, ctx, reg, cloudName)
-	cleanupRun(t, ctx, reg, bin, cloudName)
-	endpointRun() // a second run: the API histogram increases between scrapes
-
-	// every target scraped at least twice since the last run
-	time.Sleep(3 * time.Second)
+// prove checks observability/ against what Prometheus holds once the service
+// ran a functional run and scheduled endpoint and operator runs (one failing
+// on a fault), and the binary pushed a passing then a failing operator run
+// (failingCheck), an endpoint run, an upgrade watch and a cleanup: every
+// dashboard panel's query, the cloud variable's values and every alert rule's
+// expression (and both sides of its comparison) return data through
+// /api/v1/query; the failing-check and downtime alerts are active; the
+// Pushgateway group of the operator run keeps the last success of the run
+// before the fault; promtool check rules and test rules pass. It logs what a
+// scrape costs and how many series there are.
+func (o *observability) prove(t *testing.T, ctx context.Context, failingCheck string) {
+	prom := o.prom
 	for _, q := range []string{`up{job="cpulse-serve"}`, `up{job="pushgateway"}`} {
-		v := promValues(t, prom, q)
-		require.Equal(t, []float64{1}, v, q)
+		require.Equal(t, []float64{1}, promValues(t, prom, q), q)
 	}
-
 	t.Run("dashboard queries", func(t *testing.T) {
-		dash := readDashboard(t, filepath.Join(obs, "grafana-dashboard.json"))
+		dash := readDashboard(t, filepath.Join(o.dir, "grafana-dashboard.json"))
 		vals := promLabelValues(t, prom, "cloud", dash.cloudMatch)
-		assert.Contains(t, vals, cloudName, "cloud variable: label_values(%s, cloud)", dash.cloudMatch)
+		assert.Contains(t, vals, o.cloud, "cloud variable: label_values(%s, cloud)", dash.cloudMatch)
 		require.NotEmpty(t, dash.exprs)
 		for _, e := range dash.exprs {
-			q := strings.NewReplacer(`$cloud`, regexp.QuoteMeta(cloudName), `$__rate_interval`, "5m").Replace(e.expr)
+			q := strings.NewReplacer(`$cloud`, regexp.QuoteMeta(o.cloud), `$__rate_interval`, "5m").Replace(e.expr)
 			v := promValues(t, prom, q)
 			assert.NotEmpty(t, v, "panel %q: %s returns no data", e.panel, q)
 			t.Logf("panel %-45q %d series: %s", e.panel, len(v), q)
 		}
+		// what came from where: the service's API latency and steps, the pushed downtime and leftovers
+		for q, want := range map[string]string{
+			`count(openstack_api_request_duration_seconds_count{job="cpulse-serve"})`:            "the service's API latency",
+			`count(cloudpulse_step_duration_seconds{job="cpulse-serve",family="functional"})`:    "the service's functional steps",
+			`cloudpulse_upgrade_downtime_seconds{job="cloudpulse",family="upgrade"}`:             "the pushed upgrade watch",
+			`cloudpulse_cleanup_leftovers{job="cloudpulse",family="cleanup",kind="keypair"} > 0`: "the pushed cleanup's planted keypair",
+		} {
+			assert.NotEmpty(t, promValues(t, prom, q), "%s: %s", want, q)
+		}
 	})
 	t.Run("alert rules", func(t *testing.T) {
-		rules := readRules(t, filepath.Join(obs, "cloudpulse-rules.yml"))
+		rules := readRules(t, filepath.Join(o.dir, "cloudpulse-rules.yml"))
 		require.Len(t, rules, 4)
 		mustFire := map[string]bool{"CloudpulseCheckFailing": true, "CloudpulseUpgradeDowntimeAboveThreshold": true}
 		for _, r := range rules {
@@ -176,7 +155,7 @@ func TestObservability(t *testing.T) {
 		assert.Contains(t, alerts, "CloudpulseUpgradeDowntimeAboveThreshold/firing/")
 	})
 	t.Run("pushgateway keeps the last success", func(t *testing.T) {
-		sel := fmt.Sprintf(`{job="cloudpulse",cloud=%q,family="operator"}`, cloudName)
+		sel := fmt.Sprintf(`{job="cloudpulse",cloud=%q,family="operator"}`, o.cloud)
 		last := promValues(t, prom, "cloudpulse_run_last_timestamp_seconds"+sel)
 		ok := promValues(t, prom, "cloudpulse_run_last_success_timestamp_seconds"+sel)
 		success := promValues(t, prom, "cloudpulse_run_success"+sel)
@@ -191,13 +170,13 @@ func TestObservability(t *testing.T) {
 	t.Run("promtool", func(t *testing.T) {
 		for _, args := range [][]string{{"check", "rules", "cloudpulse-rules.yml"}, {"test", "rules", "cloudpulse-rules.test.yml"}} {
 			cmd := exec.CommandContext(ctx, "promtool", args...)
-			cmd.Dir = obs
+			cmd.Dir = o.dir
 			out, err := cmd.CombinedOutput()
 			assert.NoError(t, err, "promtool %s: %s", strings.Join(args, " "), out)
 			t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
 		}
 	})
-	// what a scrape of the service's registry costs, as Prometheus measured it
+	// what a scrape of the service costs, as Prometheus measured it
 	for _, job := range []string{"cpulse-serve", "pushgateway"} {
 		d := promValues(t, prom, fmt.Sprintf(`scrape_duration_seconds{job=%q}`, job))
 		n := promValues(t, prom, fmt.Sprintf(`scrape_samples_scraped{job=%q}`, job))
@@ -207,16 +186,10 @@ func TestObservability(t *testing.T) {
 	t.Logf("cloudpulse_* and openstack_* series in Prometheus: %v", first(n))
 }
 
-func first(v []float64) float64 {
-	if len(v) == 0 {
-		return -1
-	}
-	return v[0]
-}
-
-// upgradeWatch watches a loopback HTTP path (threshold 500 ms) while it is
-// down for 2 s, and records the watch (downtime) and its timed steps.
-func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, cloudName string) {
+// upgradeWatch runs the real `cpulse upgrade watch --http` of a loopback HTTP
+// path (threshold 500 ms, --push) while the path is down for 2 s: the
+// downtime exceeds the threshold (exit 1) and the push carries it.
+func upgradeWatch(t *testing.T, ctx context.Context, bin, cloudName, gw string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -224,19 +197,18 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	srv := &http.Server{Handler: handler}
 	go srv.Serve(l)
-	path := probe.HTTPPath("http/loopback", "http://"+addr+"/")
-	path.Threshold = 500 * time.Millisecond
+	cmd := exec.CommandContext(ctx, bin, "upgrade", "watch", "--http", "loopback=http://"+addr+"/", "--interval", "100ms",
+		"--network-threshold", "500ms", "--duration", "6s", "--cloud", cloudName, "--push", gw, "--json")
+	var stdout bytes.Buffer
+	stderr := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	started := time.Now()
-	var tl report.Timeline
-	w := probe.StartWatch(ctx, []probe.WatchPath{path}, probe.WatchOptions{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond})
-	end := tl.Start("baseline")
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = w.WaitUp(wctx) // the report starts once the path is up
-	cancel()
-	require.NoError(t, err)
-	time.Sleep(time.Second)
-	end(nil)
-	end = tl.Start("outage")
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "watch: all 1 paths up") }, 10*time.Second, 50*time.Millisecond,
+		"cpulse upgrade watch said:\n%s", stderr.String())
+	time.Sleep(time.Second) // a baseline
 	require.NoError(t, srv.Close())
 	time.Sleep(2 * time.Second)
 	l, err = net.Listen("tcp", addr)
@@ -244,27 +216,25 @@ func upgradeWatch(t *testing.T, ctx context.Context, reg *metrics.Registry, clou
 	srv = &http.Server{Handler: handler}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	end(nil)
-	end = tl.Start("recovery")
-	err = probe.WaitFor(ctx, 100*time.Millisecond, func(context.Context) (bool, error) { return w.Up(), nil })
-	time.Sleep(300 * time.Millisecond) // a few probes up after the outage
-	end(err)
-	rep := w.Stop()
-	require.NoError(t, err)
+	err = <-exited
+	t.Logf("cpulse upgrade watch: %v in %.1fs; stderr:\n%s", err, time.Since(started).Seconds(), stderr.String())
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the downtime above the threshold fails the watch")
+	require.Equal(t, 1, exit.ExitCode())
+	var rep probe.WatchReport
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "cpulse upgrade watch --json: %s", stdout.String())
 	require.Len(t, rep.Paths, 1)
 	p := rep.Paths[0]
 	t.Logf("watch: %s down %s (threshold %s) in %d outages, %d of %d probes failed", p.Name, p.Downtime, p.Threshold, len(p.Outages), p.Failed, p.Probes)
+	require.Equal(t, "http/loopback", p.Name)
 	require.True(t, p.Exceeded(), "the 2 s outage exceeds the threshold")
-	reg.ObserveWatch(cloudName, rep)
-	results := []check.Result{{Name: "downtime/" + p.Name, OK: !p.Exceeded(), Duration: p.Downtime, Error: fmt.Sprint(rep.Exceeded())}}
-	reg.ObserveRun(cloudName, "upgrade", results, tl.Steps(), started, false)
 }
 
 // cleanupRun plants what a killed run leaves — its workspace in a state
 // directory and a keypair named for it in the member's project — and runs the
-// real `cpulse cleanup`, which finds the keypair and deletes it. The registry
-// records what was left before (scenario.Find: what cleanup's sweep lists).
-func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, bin, cloudName string) {
+// real `cpulse cleanup --push`, which finds the keypair, deletes it and
+// pushes what it found.
+func cleanupRun(t *testing.T, ctx context.Context, bin, cloudName, gw string) {
 	t.Helper()
 	cfg := cloudConfig(t)
 	c := connect(t, ctx, cfg)
@@ -289,11 +259,7 @@ func cleanupRun(t *testing.T, ctx context.Context, reg *metrics.Registry, bin, c
 		return err
 	}))
 	t.Cleanup(func() { _ = keypairs.Delete(context.Background(), cc, name, nil).ExtractErr() })
-	found, err := scenario.Find(ctx, c, o.RunID)
-	require.NoError(t, err)
-	require.Len(t, found, 1, "the planted keypair %s", name)
-	reg.ObserveCleanup(cloudName, found)
-	out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cloudName, "--state-dir", stateDir)
+	out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cloudName, "--state-dir", stateDir, "--push", gw)
 	assert.Contains(t, out, "cleanup: run "+o.RunID+": deleted 1 resources through the APIs")
 	assert.Contains(t, out, "cleanup: run "+o.RunID+": clean in ")
 	left, err := scenario.Leftovers(ctx, c, o.RunID)
@@ -318,271 +284,4 @@ func runCpulseJSON(t *testing.T, ctx context.Context, bin string, args ...string
 	}
 	t.Logf("cpulse %s: exit %d in %.1fs; stderr:\n%s", strings.Join(args, " "), code, time.Since(start).Seconds(), stderr.String())
 	return stdout.Bytes(), code
-}
-
-// startDaemon starts bin on a free loopback port in a temporary directory and
-// waits for ready; it returns its URL. The process is killed at cleanup.
-func startDaemon(t *testing.T, ctx context.Context, bin, ready string, args func(addr, dir string) []string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	dir := t.TempDir()
-	var log bytes.Buffer
-	cmd := exec.Command(bin, args(addr, dir)...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &log, &log
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("%s log:\n%s", bin, lastLines(log.String(), 30))
-		}
-	})
-	u := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(u + ready)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return u
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited: %v\n%s", bin, err, log.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s%s after 30s:\n%s", bin, u, ready, log.String())
-		}
-	}
-}
-
-// prometheusConfig writes observability/prometheus.yml with the service's and
-// the gateway's addresses as targets, 1 s intervals and the rules by path.
-func prometheusConfig(t *testing.T, obs, svc, gw string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(obs, "prometheus.yml"))
-	require.NoError(t, err)
-	var c map[string]any
-	require.NoError(t, yaml.Unmarshal(b, &c))
-	c["global"] = map[string]any{"scrape_interval": "1s", "evaluation_interval": "1s"}
-	c["rule_files"] = []string{filepath.Join(obs, "cloudpulse-rules.yml")}
-	jobs := c["scrape_configs"].([]any)
-	require.Len(t, jobs, 2)
-	for _, j := range jobs {
-		job := j.(map[string]any)
-		target := map[string]string{"cpulse-serve": svc, "pushgateway": gw}[job["job_name"].(string)]
-		require.NotEmpty(t, target, "unknown job %v in prometheus.yml", job["job_name"])
-		job["static_configs"] = []any{map[string]any{"targets": []string{target}}}
-	}
-	out, err := yaml.Marshal(c)
-	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "prometheus.yml")
-	require.NoError(t, os.WriteFile(p, out, 0o600))
-	return p
-}
-
-type panelExpr struct{ panel, expr string }
-
-type dashboard struct {
-	exprs      []panelExpr
-	cloudMatch string // the metric of label_values(METRIC, cloud)
-}
-
-func readDashboard(t *testing.T, path string) dashboard {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name       string `json:"name"`
-				Definition string `json:"definition"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	require.NoError(t, json.Unmarshal(b, &d))
-	var out dashboard
-	for _, p := range d.Panels {
-		require.NotEmpty(t, p.Targets, "panel %q has no query", p.Title)
-		for _, tg := range p.Targets {
-			out.exprs = append(out.exprs, panelExpr{p.Title, tg.Expr})
-		}
-	}
-	for _, v := range d.Templating.List {
-		if v.Name == "cloud" {
-			m := regexp.MustCompile(`^label_values\((\w+), cloud\)$`).FindStringSubmatch(v.Definition)
-			require.NotNil(t, m, "cloud variable: %q", v.Definition)
-			out.cloudMatch = m[1]
-		}
-	}
-	require.NotEmpty(t, out.cloudMatch, "the dashboard has no cloud variable")
-	return out
-}
-
-type alertRule struct {
-	Alert string `yaml:"alert"`
-	Expr  string `yaml:"expr"`
-}
-
-func readRules(t *testing.T, path string) []alertRule {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var f struct {
-		Groups []struct {
-			Rules []alertRule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &f))
-	var out []alertRule
-	for _, g := range f.Groups {
-		out = append(out, g.Rules...)
-	}
-	return out
-}
-
-// splitComparison splits "A > B" or "A == B" at its top-level comparison.
-func splitComparison(expr string) (string, string, bool) {
-	depth := 0
-	for i := 0; i < len(expr); i++ {
-		switch expr[i] {
-		case '(', '{', '[':
-			depth++
-		case ')', '}', ']':
-			depth--
-		case ' ':
-			if depth > 0 {
-				continue
-			}
-			for _, op := range []string{" == ", " > ", " < ", " >= ", " <= ", " != "} {
-				if strings.HasPrefix(expr[i:], op) {
-					return strings.TrimSpace(expr[:i]), strings.TrimSpace(expr[i+len(op):]), true
-				}
-			}
-		}
-	}
-	return "", "", false
-}
-
-// promValues runs an instant query and returns the value of each series
-// (a scalar: one value); an error of Prometheus fails the test.
-func promValues(t *testing.T, prom, query string) []float64 {
-	t.Helper()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string          `json:"resultType"`
-			Result     json.RawMessage `json:"result"`
-		} `json:"data"`
-	}
-	promGet(t, prom+"/api/v1/query?query="+url.QueryEscape(query), &r)
-	require.Equal(t, "success", r.Status, "query %s: %s", query, r.Error)
-	var out []float64
-	parse := func(v []any) {
-		var f float64
-		_, err := fmt.Sscanf(v[1].(string), "%g", &f)
-		if err != nil { // NaN, +Inf
-			f = -1
-		}
-		out = append(out, f)
-	}
-	switch r.Data.ResultType {
-	case "vector":
-		var vec []struct {
-			Value []any `json:"value"`
-		}
-		require.NoError(t, json.Unmarshal(r.Data.Result, &vec))
-		for _, s := range vec {
-			parse(s.Value)
-		}
-	case "scalar":
-		var v []any
-		require.NoError(t, json.Unmarshal(r.Data.Result, &v))
-		parse(v)
-	default:
-		t.Fatalf("query %s: result type %s", query, r.Data.ResultType)
-	}
-	return out
-}
-
-func promLabelValues(t *testing.T, prom, label, match string) []string {
-	t.Helper()
-	var r struct {
-		Status string   `json:"status"`
-		Data   []string `json:"data"`
-	}
-	promGet(t, prom+"/api/v1/label/"+label+"/values?match[]="+url.QueryEscape(match), &r)
-	require.Equal(t, "success", r.Status)
-	return r.Data
-}
-
-// rulesHealthy is the number of rules Prometheus evaluated with health "ok".
-func rulesHealthy(t *testing.T, prom string) int {
-	var r struct {
-		Data struct {
-			Groups []struct {
-				Rules []struct {
-					Name      string `json:"name"`
-					Health    string `json:"health"`
-					LastError string `json:"lastError"`
-				} `json:"rules"`
-			} `json:"groups"`
-		} `json:"data"`
-	}
-	promGet(t, prom+"/api/v1/rules", &r)
-	n := 0
-	for _, g := range r.Data.Groups {
-		for _, rule := range g.Rules {
-			if rule.Health == "ok" {
-				n++
-			} else if rule.LastError != "" {
-				t.Errorf("rule %s: %s", rule.Name, rule.LastError)
-			}
-		}
-	}
-	return n
-}
-
-// promAlerts lists the active alerts as "name/state/check" (check label, if any).
-func promAlerts(t *testing.T, prom string) []string {
-	var r struct {
-		Data struct {
-			Alerts []struct {
-				Labels map[string]string `json:"labels"`
-				State  string            `json:"state"`
-			} `json:"alerts"`
-		} `json:"data"`
-	}
-	promGet(t, prom+"/api/v1/alerts", &r)
-	var out []string
-	for _, a := range r.Data.Alerts {
-		out = append(out, a.Labels["alertname"]+"/"+a.State+"/"+a.Labels["check"])
-	}
-	t.Logf("active alerts: %v", out)
-	return out
-}
-
-func promGet(t *testing.T, u string, v any) {
-	t.Helper()
-	resp, err := http.Get(u)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, v), "%s: %s", u, b)
 }

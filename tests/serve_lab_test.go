@@ -21,6 +21,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
+	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
@@ -129,6 +131,28 @@ func (s *served) results(t *testing.T, query string) []apiResult {
 	return page.Results
 }
 
+// knownRunIDs is, at best effort (the service may be gone), the run ids of
+// its last functional runs.
+func (s *served) knownRunIDs() []string {
+	req, err := http.NewRequest("GET", s.url+"/cpulse/results?type=functional&limit=50", nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var page struct{ Results []apiResult }
+	_ = json.NewDecoder(resp.Body).Decode(&page)
+	var ids []string
+	for _, r := range page.Results {
+		ids = append(ids, r.RunIDs...)
+	}
+	return ids
+}
+
 // waitUntil polls cond every 2 s until it holds or within passes.
 func waitUntil(t *testing.T, ctx context.Context, within time.Duration, what string, s *served, cond func() bool) {
 	t.Helper()
@@ -144,15 +168,29 @@ func lastN(s string, n int) string {
 }
 
 // TestServe starts the real `cpulse serve` against the lab with short
-// intervals and proves: the scheduler runs endpoint and operator; a functional
-// check posted through the remote CLI (cpulse --server … --wait) passes; a fault (Pacemaker's resource banned) shows
-// in the next operator result, in the failed history and on the service's status page in headless Chromium; the history survives
-// a restart; a functional run whose service is SIGKILLed mid-apply is
-// "interrupted" at the next start and nothing of its run id is left in the cloud.
+// intervals, with Debian's Prometheus scraping it and a Pushgateway the real
+// binary pushes to (observability), and proves: the scheduler runs endpoint
+// and operator; a functional check posted through the remote CLI (cpulse
+// --server … --wait) passes; a fault (Pacemaker's resource banned) shows in
+// the next operator result, in the failed history, on the service's status
+// page in headless Chromium and, through Prometheus, as CloudpulseCheckFailing
+// pending on the service's own series; the subtest observability proves
+// observability/ against this instance's series and the binary's pushes (see
+// observability.prove); the history survives a restart; a functional run whose
+// service is SIGKILLed mid-apply is "interrupted" at the next start and
+// nothing of its run id is left in the cloud.
+//
+// The binary pushes while the functional run goes on — `cpulse check
+// operator|endpoint --push`, `cpulse upgrade watch --http … --push` of a
+// loopback path with a 2 s outage, `cpulse cleanup --push` of a planted
+// keypair — and pushes a failing operator run during the fault; the one
+// functional apply serves the remote CLI and the dashboard's step panel.
 //
 // Lab only (CLOUDPULSE_LAB=1): it injects a fault and kills the service.
 func TestServe(t *testing.T) {
 	cfg, ctx, c := labCloud(t, "kills the service and its")
+	smap := serviceMapPath(t)
+	loadServiceMap(t, smap)
 	dir := t.TempDir()
 	built, err := os.ReadFile(buildCpulse(t, ctx))
 	require.NoError(t, err)
@@ -172,7 +210,7 @@ jitter: 10%%
 history: {path: %s, retention: 24h}
 state_dir: %s
 service_map: %s
-`, tokenFile, cfg.Name, filepath.Join(dir, "history.db"), filepath.Join(dir, "runs"), os.Getenv("CLOUDPULSE_SERVICE_MAP"))), 0o600))
+`, tokenFile, cfg.Name, filepath.Join(dir, "history.db"), filepath.Join(dir, "runs"), smap)), 0o600))
 	var runIDs []string
 	t.Cleanup(func() { // safety net: what the test's runs may have left
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -183,45 +221,74 @@ service_map: %s
 			}
 		}
 	})
+	start := func() *served {
+		s := startServe(t, bin, config, token)
+		t.Cleanup(func() { // before its kill (cleanups run last-in first-out): the run ids it knows, for the sweep
+			for _, id := range s.knownRunIDs() {
+				if !slices.Contains(runIDs, id) {
+					runIDs = append(runIDs, id)
+				}
+			}
+		})
+		return s
+	}
 
-	s := startServe(t, bin, config, token)
+	s := start()
 	t.Logf("cpulse serve at %s", s.url)
+	o := startObservability(t, ctx, bin, cfg.Name, smap, s.url)
+	began := time.Now()
+	at := func() string { return fmt.Sprintf("t+%.0fs", time.Since(began).Seconds()) }
 
-	// 1. The scheduler runs endpoint and operator at start.
+	// 2, started now (followed below): a functional check posted through the remote CLI (the same binary,
+	// --server) passes: --wait follows it, prints the local table and exits 0.
+	wctx, wcancel := context.WithTimeout(ctx, 9*time.Minute)
+	t.Cleanup(wcancel)
+	remote := exec.CommandContext(wctx, bin, "--server", s.url, "--token-file", tokenFile, "check", "functional", "--wait")
+	var rout, rerr bytes.Buffer
+	remote.Stdout, remote.Stderr = &rout, &rerr
+	require.NoError(t, remote.Start())
+
+	// 1. The scheduler runs endpoint and operator at start; both pass.
 	var op apiResult
-	waitUntil(t, ctx, 3*time.Minute, "scheduled endpoint and operator runs", s, func() bool {
-		done := map[string]bool{}
+	var firstEndpoint time.Time
+	waitUntil(t, ctx, 3*time.Minute, "passing scheduled endpoint and operator runs", s, func() bool {
+		passed := map[string]bool{}
 		for _, r := range s.results(t, "limit=20") {
-			if r.Trigger == "schedule" && (r.State == "passed" || r.State == "failed") {
-				done[r.Type] = true
-				if r.Type == "operator" && op.Handle == "" {
-					op = r
+			if r.Trigger != "schedule" {
+				continue
+			}
+			if r.Type == "operator" && op.Handle == "" && (r.State == "passed" || r.State == "failed") {
+				op = r
+			}
+			if r.State == "passed" {
+				passed[r.Type] = true
+				if r.Type == "endpoint" && (firstEndpoint.IsZero() || r.Timestamp.Before(firstEndpoint)) {
+					firstEndpoint = r.Timestamp
 				}
 			}
 		}
-		return done["endpoint"] && done["operator"]
+		return passed["endpoint"] && passed["operator"]
 	})
 	i := slices.IndexFunc(op.Checks, func(c struct{ Name, Status, Error string }) bool { return c.Name == "pacemaker" })
 	require.GreaterOrEqual(t, i, 0, "the operator run has a pacemaker check: %+v", op)
 	require.Equal(t, "ok", op.Checks[i].Status, "before the fault: %+v", op.Checks[i])
+	t.Logf("%s: the scheduled endpoint and operator runs passed", at())
 
-	// 2. A functional check posted through the remote CLI (the same binary, --server) passes: --wait follows it,
-	// prints the local table and exits 0.
-	var posted struct {
-		Handle, State string
-		Joined        bool
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 9*time.Minute)
-	remote := exec.CommandContext(wctx, bin, "--server", s.url, "--token-file", tokenFile, "check", "functional", "--wait")
-	var rout, rerr bytes.Buffer
-	remote.Stdout, remote.Stderr = &rout, &rerr
-	rerrRun := remote.Run()
+	// The binary pushes while the functional run goes on: passing operator and endpoint runs (the last
+	// success the fault's push keeps), an upgrade watch and a cleanup.
+	o.check(t, ctx, "operator", 0)
+	o.check(t, ctx, "endpoint", 0)
+	o.pushWatchAndCleanup(t, ctx)
+	t.Logf("%s: the binary's checks, upgrade watch and cleanup pushed", at())
+
+	// 2. The functional run ends.
+	rerrRun := remote.Wait()
 	wcancel()
-	t.Logf("cpulse --server %s check functional --wait: %v\nstdout:\n%s\nstderr:\n%s", s.url, rerrRun, rout.String(), lastN(rerr.String(), 15))
+	t.Logf("%s: cpulse --server %s check functional --wait: %v\nstdout:\n%s\nstderr:\n%s", at(), s.url, rerrRun, rout.String(), lastN(rerr.String(), 15))
 	m := regexp.MustCompile(`(?m)^([0-9a-f]{16}): waiting`).FindStringSubmatch(rerr.String())
 	require.NotNil(t, m, "the remote CLI names the handle")
 	fn := m[1]
-	require.NoError(t, rerrRun, "the remote CLI exits 0 for a passed run")
+	require.NoError(t, rerrRun, "the remote CLI exits 0 for a passed run: %+v; cpulse serve said (last 40 lines):\n%s", s.result(t, fn), lastN(s.log.String(), 40))
 	assert.Regexp(t, `(?m)^functional\s+pass\b`, rout.String(), "the local table")
 	fres := s.result(t, fn)
 	runIDs = append(runIDs, fres.RunIDs...)
@@ -230,7 +297,8 @@ service_map: %s
 	assert.NotEmpty(t, fres.Steps, "step timings")
 	assert.Len(t, fres.RunIDs, 1)
 
-	// 3. A fault: Pacemaker's resource banned; the next operator run fails on it.
+	// 3. A fault: Pacemaker's resource banned; the binary's operator run (pushed) and the service's next one
+	// fail on it.
 	ctl := labCtlPath(t)
 	restarted := false
 	t.Cleanup(func() {
@@ -242,6 +310,10 @@ service_map: %s
 	out, err := exec.CommandContext(ctx, ctl, "stop", "pacemaker-resource").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	faultAt := time.Now()
+	failed := check.Failures(o.check(t, ctx, "operator", 1))
+	require.Len(t, failed, 1, "only the pacemaker check fails in the binary's run")
+	assert.Contains(t, failed[0].Name, "pacemaker")
+	failingCheck := metrics.CheckName(failed[0].Name)
 	var failedOp apiResult
 	waitUntil(t, ctx, 2*time.Minute, "an operator run after the fault that fails", s, func() bool {
 		for _, r := range s.results(t, "type=operator&limit=5") {
@@ -252,11 +324,13 @@ service_map: %s
 		}
 		return false
 	})
-	t.Logf("fault injected; operator run %s (queued %.0fs after it) %s: %v", failedOp.Handle, failedOp.Timestamp.Sub(faultAt).Seconds(), failedOp.State, failedOp.TestsFailed)
-	assert.Equal(t, "failed", failedOp.State)
+	t.Logf("%s: fault injected; operator run %s (queued %.0fs after it) %s: %v", at(), failedOp.Handle, failedOp.Timestamp.Sub(faultAt).Seconds(), failedOp.State, failedOp.TestsFailed)
+	require.Equal(t, "failed", failedOp.State)
+	require.Len(t, failedOp.TestsFailed, 1, "only the pacemaker check fails in the service's run")
 	assert.True(t, slices.ContainsFunc(failedOp.TestsFailed, func(m map[string]string) bool {
 		return strings.Contains(m["pacemaker"], "cp-dummy")
 	}), "tests_failed: %v", failedOp.TestsFailed)
+	o.servicePending(t)
 	hist := s.results(t, "failed=true&since=10m")
 	assert.True(t, slices.ContainsFunc(hist, func(r apiResult) bool { return r.Handle == failedOp.Handle }), "failed history holds %s", failedOp.Handle)
 	// the service's own status page, in headless Chromium, while the fault is on (open_reads: status)
@@ -275,6 +349,17 @@ service_map: %s
 	out, err = exec.CommandContext(ctx, ctl, "start", "pacemaker-resource").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	restarted = true
+	t.Logf("%s: fault undone", at())
+
+	// observability/ against this instance (a second scheduled endpoint run: the API histogram increased
+	// between scrapes)
+	waitUntil(t, ctx, 2*time.Minute, "a second passing scheduled endpoint run", s, func() bool {
+		return slices.ContainsFunc(s.results(t, "type=endpoint&limit=5"), func(r apiResult) bool {
+			return r.Trigger == "schedule" && r.State == "passed" && r.Timestamp.After(firstEndpoint)
+		})
+	})
+	t.Run("observability", func(t *testing.T) { o.prove(t, ctx, failingCheck) })
+	t.Logf("%s: observability proven", at())
 
 	// 4. A restart keeps the history (SIGTERM: a clean stop).
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
@@ -284,11 +369,12 @@ service_map: %s
 	case <-time.After(2 * time.Minute):
 		t.Fatal("cpulse serve did not stop within 2 minutes of SIGTERM")
 	}
-	s = startServe(t, bin, config, token)
+	s = start()
 	assert.Equal(t, "passed", s.result(t, fn).State, "the functional run after a restart")
 	assert.Equal(t, "failed", s.result(t, failedOp.Handle).State)
 
 	// 5. SIGKILL mid-apply: interrupted at the next start, and cleaned up.
+	var posted struct{ Handle string }
 	require.Equal(t, 202, s.call(t, "POST", "/cpulse/check", `{"type":"functional"}`, &posted))
 	victim := posted.Handle
 	var runID string
@@ -312,7 +398,7 @@ service_map: %s
 	require.NotEmpty(t, left, "the kill must leave resources for this step to mean anything")
 	t.Logf("killed cpulse serve mid-apply of run %s: %d resources left: %v", runID, len(left), left)
 
-	s = startServe(t, bin, config, token)
+	s = start()
 	assert.Equal(t, "interrupted", s.result(t, victim).State)
 	waitUntil(t, ctx, 5*time.Minute, "the interrupted run's resources to be gone", s, func() bool {
 		rest, err := scenario.Leftovers(ctx, c, runID)
