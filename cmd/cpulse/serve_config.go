@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cloudpulse/cloudpulse/helpers/service"
@@ -44,7 +45,10 @@ func loadServeConfig(path string) (*serveConfig, error) {
 		o.Clouds = append(o.Clouds, cl.Name)
 	}
 	if !c.InsecureNoToken || c.TokenFile != "" {
-		if o.Token, err = c.Token(); err != nil {
+		if c.TokenFile == "" {
+			return nil, fmt.Errorf("read token: token_file is not set")
+		}
+		if o.Tokens, err = service.OpenTokenFile(c.TokenFile); err != nil {
 			return nil, err
 		}
 	}

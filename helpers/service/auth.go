@@ -9,10 +9,10 @@ import (
 )
 
 // authorized: no token configured, a read the configuration opens, or the
-// token as a bearer token or as the password of HTTP basic auth (any user),
+// token (Options.Tokens: any of the token file's) as a bearer token or as the password of HTTP basic auth (any user),
 // compared in constant time (of the hashes: the token's length leaks nothing).
 func (s *Service) authorized(r *http.Request, open string) bool {
-	if s.o.Token == "" {
+	if s.o.Token == "" && s.o.Tokens == nil {
 		return true
 	}
 	if open != "" && (slices.Contains(s.o.OpenReads, open) || (open == "openapi" && slices.Contains(s.o.OpenReads, "api"))) {
@@ -25,6 +25,9 @@ func (s *Service) authorized(r *http.Request, open string) bool {
 		got = pw
 	} else {
 		return false
+	}
+	if s.o.Tokens != nil {
+		return s.o.Tokens.Match(got)
 	}
 	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.o.Token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1

@@ -31,13 +31,16 @@ type Options struct {
 	Jitter    float64                  // fraction of an interval each wait varies by (0.1: ±10 %)
 	// ScenarioTimeout bounds a scenario run (destroy included); zero: none.
 	ScenarioTimeout time.Duration
-	Token           string   // "" : no authentication (loopback only; the configuration enforces it)
-	OpenReads       []string // reads that need no token: healthz, metrics, status, openapi, api (result, results, openapi)
-	MaxBody         int64    // request body limit in bytes; zero: 1 MiB
-	Retention       time.Duration
-	PruneEvery      time.Duration // zero: retention/24, at least a minute, at most an hour
-	Owner           string        // this instance's id, recorded on each run
-	Logger          *slog.Logger
+	Token           string // "" and no Tokens: no authentication (loopback only; the configuration enforces it)
+	// Tokens, when set, are the accepted tokens instead of Token: a token
+	// file re-read when it changes (rotation without a restart).
+	Tokens     *TokenFile
+	OpenReads  []string // reads that need no token: healthz, metrics, status, openapi, api (result, results, openapi)
+	MaxBody    int64    // request body limit in bytes; zero: 1 MiB
+	Retention  time.Duration
+	PruneEvery time.Duration // zero: retention/24, at least a minute, at most an hour
+	Owner      string        // this instance's id, recorded on each run
+	Logger     *slog.Logger
 	// Cleanup destroys what interrupted runs (found in flight at start) left
 	// in cloud: their scenario run ids. Nil: nothing is cleaned up.
 	Cleanup func(ctx context.Context, cloud string, runIDs []string) error
