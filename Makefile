@@ -22,7 +22,7 @@ LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 CLOUD_TEST_TIMEOUT ?= 80m
 
 .PHONY: test-upgrade
-.PHONY: obs-deps
+.PHONY: obs-deps pg-deps
 .PHONY: all tools test unit vet shellcheck lab-unit tf-check image-test build lab-up lab-down lab-status lab-logs lab-smoke \
         lab-upgrade lab-downgrade \
         cloud-test bench bench-scale check clean clean-cloud browser-deps
@@ -55,8 +55,12 @@ lab-unit:
 obs-deps:
 	@scripts/obs-deps.sh
 
+## pg-deps: Debian's postgresql for the history store's PostgreSQL tests (its own cluster left stopped)
+pg-deps:
+	@scripts/pg-deps.sh
+
 ## unit: fast tests that need no cloud (JUnit in reports/unit.junit.xml)
-unit: tools obs-deps
+unit: tools obs-deps pg-deps
 	@mkdir -p $(REPORTS)
 	$(GOTESTSUM) --junitfile $(REPORTS)/unit.junit.xml --format testname -- -count=1 ./helpers/... $$(go list ./cmd/... 2>/dev/null)
 
@@ -105,7 +109,7 @@ browser-deps:
 	@scripts/browser-deps.sh
 
 ## cloud-test: every cloud test (endpoint, operator with faults, operator mode, lab smoke, the upgrade gate with a real package upgrade of the lab and the functional scenario after it, comprehensive) against the lab
-cloud-test: tools obs-deps browser-deps lab-up
+cloud-test: tools obs-deps pg-deps browser-deps lab-up
 	@mkdir -p $(REPORTS)
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
 		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \

@@ -89,7 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sc.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "clouds", strings.Join(sc.opts.Clouds, ","), "history", sc.historyPath, "state_dir", sc.stateDir)
+	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "clouds", strings.Join(sc.opts.Clouds, ","), "history", st.Path(), "state_dir", sc.stateDir)
 	fmt.Fprintf(stdout, "cpulse serve: listening on %s://%s\n", scheme, ln.Addr())
 	return svc.Serve(ctx, ln, sc.tlsCert, sc.tlsKey)
 }

@@ -39,8 +39,12 @@ type Options struct {
 	MaxBody    int64    // request body limit in bytes; zero: 1 MiB
 	Retention  time.Duration
 	PruneEvery time.Duration // zero: retention/24, at least a minute, at most an hour
-	Owner      string        // this instance's id, recorded on each run
-	Logger     *slog.Logger
+	Owner      string        // this instance's id, recorded on each run (shared history: unique per process)
+	// Heartbeat and DeadAfter, on a shared history (PostgreSQL): how often
+	// this instance says it is alive, and how long another is silent before
+	// its runs are interrupted here. Zero: 5s and store.DeadAfter (30s).
+	Heartbeat, DeadAfter time.Duration
+	Logger               *slog.Logger
 	// Cleanup destroys what interrupted runs (found in flight at start) left
 	// in cloud: their scenario run ids. Nil: nothing is cleaned up.
 	Cleanup func(ctx context.Context, cloud string, runIDs []string) error

@@ -44,6 +44,7 @@ type Service struct {
 	wg       sync.WaitGroup // jobs
 	bg       sync.WaitGroup // scheduler, retention, recovery
 	stopBg   context.CancelFunc
+	leave    func() // shared history: stop the heartbeat (lease.go); nil otherwise
 }
 
 // jobKey is what a request joins: a type on a cloud, and for the upgrade
@@ -201,6 +202,7 @@ func (s *Service) execute(j *job) {
 		select {
 		case slot <- struct{}{}:
 			defer func() { <-slot }()
+			defer s.cloudLease(j.ctx, cloud)() // across instances too (lease.go)
 		case <-j.ctx.Done():
 		}
 	}
@@ -334,7 +336,14 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		s.stopBg()
 	}
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); s.bg.Wait(); close(done) }()
+	go func() {
+		s.wg.Wait()
+		s.bg.Wait()
+		if s.leave != nil {
+			s.leave()
+		}
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil

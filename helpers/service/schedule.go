@@ -12,11 +12,12 @@ import (
 // enabled family runs on its interval per cloud (the first run at start, after
 // a jitter), and old history is pruned.
 func (s *Service) Start(ctx context.Context) error {
-	interrupted, err := s.store.Interrupt(ctx)
+	interrupted, err := s.interruptAtStart(ctx)
 	if err != nil {
 		return err
 	}
 	ctx, s.stopBg = context.WithCancel(ctx)
+	s.startShared(ctx)
 	for _, r := range interrupted {
 		s.log.Warn("run interrupted by the last stop", "handle", r.Handle, "type", r.Type, "cloud", r.Cloud, "run_ids", r.RunIDs)
 		if len(r.RunIDs) > 0 && s.o.Cleanup != nil {
@@ -78,6 +79,10 @@ func jittered(d time.Duration, jitter float64) time.Duration {
 // and then every interval ± jitter. A run still queued or running is joined,
 // so a slow run never piles up duplicates.
 func (s *Service) schedule(ctx context.Context, cloud, family string, every time.Duration) {
+	if sh := s.sharedStore(); sh != nil {
+		s.scheduleShared(ctx, sh, cloud, family, every)
+		return
+	}
 	wait := time.Duration(float64(every) * s.o.Jitter * rand.Float64())
 	for {
 		t := time.NewTimer(wait)

@@ -129,6 +129,10 @@ func TestLoadInvalid(t *testing.T) {
 			`serve.yaml:3: max_body: "0" is not a size (write it like 1MiB, 64KiB or a number of bytes)`},
 		{"horizon url", "token_file: token\nclouds: [lab]\nhorizon_url: horizon.example.com\n",
 			`serve.yaml:3: horizon_url: "horizon.example.com" is not an http(s) URL (write it like https://horizon.example.com/)`},
+		{"history postgres no database", "token_file: token\nclouds: [lab]\nhistory:\n  path: postgres://cp:s3cret@db.example\n",
+			`serve.yaml:4: history.path: postgres://cp:xxxxx@db.example names no database (write it like postgres://USER@HOST:5432/DB?sslmode=verify-full; the password in ~/.pgpass or PGPASSWORD)`},
+		{"history postgres no host", "token_file: token\nclouds: [lab]\nhistory: {path: \"postgresql:///h\"}\n",
+			`serve.yaml:3: history.path: postgresql:///h has no host (write it like postgres://USER@HOST:5432/DB?sslmode=verify-full; the password in ~/.pgpass or PGPASSWORD)`},
 		{"listen a list", "token_file: token\nclouds: [lab]\nlisten: [a]\n",
 			`serve.yaml:3: listen is a list, not a single value (write it like 127.0.0.1:8787)`},
 	} {
@@ -231,6 +235,14 @@ state_dir: ~
 	cl, ok := c.Cloud("lab-admin")
 	require.True(t, ok)
 	require.True(t, cl.Admin)
+}
+
+func TestLoadHistoryPostgres(t *testing.T) {
+	inDir(t)
+	c, err := load(t, "token_file: token\nclouds: [lab]\nhistory: {path: \"postgres://cp@db.example:5432/cloudpulse?sslmode=verify-full\"}\n")
+	require.NoError(t, err)
+	require.Equal(t, "postgres://cp@db.example:5432/cloudpulse?sslmode=verify-full", c.History.Path, "a URL is not a relative path")
+	require.Equal(t, "cloudpulse-state", c.StateDir, "default: next to the configuration")
 }
 
 func TestLoadInsecureLoopback(t *testing.T) {

@@ -21,6 +21,8 @@ open_reads: [healthz, metrics]
 # tls: {cert: /etc/cloudpulse/tls.crt, key: /etc/cloudpulse/tls.key}
 
 # Run history (SQLite). Runs queued longer ago than retention are deleted; 0 keeps everything.
+# Two or more instances share one PostgreSQL database instead (each scheduled check runs once):
+#   path: postgres://cloudpulse@db.example:5432/cloudpulse?sslmode=verify-full  (password: ~/.pgpass or PGPASSWORD)
 history:
   path: /var/lib/cloudpulse/history.db
   retention: 720h

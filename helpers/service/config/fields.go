@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
 
 // Fixes shown with errors: how the setting is written.
@@ -14,6 +16,7 @@ const (
 	fixTimeout   = "write it like 60s, 45m"
 	fixRetention = "write it like 720h; 0 or -1 keeps everything"
 	fixCloud     = "write a clouds.yaml name, or {name: NAME, admin: true}"
+	fixPostgres  = "write it like postgres://USER@HOST:5432/DB?sslmode=verify-full; the password in ~/.pgpass or PGPASSWORD"
 )
 
 var topKeys = []string{"listen", "token_file", "insecure_no_token", "open_reads", "tls", "history", "max_body",
@@ -46,7 +49,14 @@ func (l *loader) top(root *yaml.Node) error {
 		case "history":
 			err = l.mapping(v, key, []string{"path", "retention"}, "write it like history: {path: FILE, retention: 720h}", func(k string, v *yaml.Node) error {
 				if k == "path" {
-					s, err := l.str(v, "history.path", "write a file name")
+					s, err := l.str(v, "history.path", "write a file name, or postgres://USER@HOST:5432/DB")
+					if err == nil && store.IsPostgresURL(s) {
+						if perr := store.CheckPostgresURL(s); perr != nil {
+							return l.errAt(v.Line, fixPostgres, "history.path: %v", perr)
+						}
+						c.History.Path = s
+						return nil
+					}
 					c.History.Path = l.path(s)
 					return err
 				}

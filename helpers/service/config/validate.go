@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
 
 // validate checks what involves several settings or the file system, after
@@ -48,6 +50,9 @@ func (l *loader) validate() error {
 		if _, err := os.Stat(f.path); err != nil {
 			return l.errAt(l.line(f.key), "give an existing PEM file", "%s %s: %s", f.key, f.path, pathError(err))
 		}
+	}
+	if c.StateDir == "" && store.IsPostgresURL(c.History.Path) {
+		c.StateDir = l.path("cloudpulse-state") // next to the configuration file
 	}
 	if c.StateDir == "" {
 		c.StateDir = filepath.Join(filepath.Dir(c.History.Path), "cloudpulse-state")

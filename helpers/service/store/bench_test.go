@@ -21,7 +21,7 @@ func seedBulk(tb testing.TB, s *SQLite, n int) []string {
 	types := []string{"operator", "endpoint", "functional", "comprehensive", "upgrade"}
 	tx, err := s.db.Begin()
 	require.NoError(tb, err)
-	stmt, err := tx.Prepare(`INSERT INTO runs (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.Prepare(s.q(`INSERT INTO runs (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
 	require.NoError(tb, err)
 	handles := make([]string, n)
 	for i := 0; i < n; i++ {
@@ -87,6 +87,12 @@ func TestMain(m *testing.M) {
 	if big.s != nil {
 		big.s.Close()
 		os.RemoveAll(big.dir)
+	}
+	if pgBig.s != nil {
+		pgBig.s.Close()
+	}
+	if pgSrv != nil {
+		pgSrv.Stop()
 	}
 	os.Exit(code)
 }

@@ -10,4 +10,10 @@
 //
 // The database file is created 0600 in a 0700 directory, in WAL mode with a
 // busy timeout; a schema_version table drives the migrations.
+//
+// Open with a postgres:// URL keeps the same history in PostgreSQL (pgx),
+// which several service instances can share: the Shared methods claim each
+// scheduled slot once, hold per-cloud leases and record heartbeats, so a live
+// instance interrupts (InterruptDead) the runs of a dead one. The SQL is
+// SQLite's; dialect.go turns placeholders and types into PostgreSQL's.
 package store

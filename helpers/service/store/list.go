@@ -11,7 +11,7 @@ import (
 // List returns the runs that match f, newest (queued) first, at most f.Limit
 // (DefaultLimit when ≤ 0, MaxLimit when above). next is the cursor of the
 // following page, "" on the last one. runs is never nil.
-func (s *SQLite) List(ctx context.Context, f Filter) (runs []Run, next string, err error) {
+func (s *DB) List(ctx context.Context, f Filter) (runs []Run, next string, err error) {
 	limit := f.Limit
 	switch {
 	case limit <= 0:
@@ -51,7 +51,7 @@ func (s *SQLite) List(ctx context.Context, f Filter) (runs []Run, next string, e
 	q += ` ORDER BY queued DESC, handle DESC LIMIT ?`
 	args = append(args, limit+1)
 
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list runs: %w", err)
 	}

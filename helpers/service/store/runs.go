@@ -10,7 +10,7 @@ import (
 
 // Create stores a new run. It fills r.Handle (NewHandle), r.Queued (now) and
 // r.State (queued) when they are empty.
-func (s *SQLite) Create(ctx context.Context, r *Run) error {
+func (s *DB) Create(ctx context.Context, r *Run) error {
 	if r.Handle == "" {
 		r.Handle = NewHandle()
 	}
@@ -26,24 +26,24 @@ func (s *SQLite) Create(ctx context.Context, r *Run) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO runs (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a...); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO runs (`+columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), a...); err != nil {
 		return fmt.Errorf("create run %s: %w", r.Handle, err)
 	}
 	return nil
 }
 
 // Update replaces the stored run r.Handle with r; ErrNotFound if there is none.
-func (s *SQLite) Update(ctx context.Context, r *Run) error {
+func (s *DB) Update(ctx context.Context, r *Run) error {
 	a, err := args(r)
 	if err != nil {
 		return fmt.Errorf("update run: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.db.ExecContext(ctx, `UPDATE runs SET cloud = ?, type = ?, state = ?, run_trigger = ?,
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET cloud = ?, type = ?, state = ?, run_trigger = ?,
 		queued = ?, started = ?, finished = ?, failed = ?, owner = ?, error = ?,
-		passed = ?, failures = ?, checks = ?, steps = ?, run_ids = ? WHERE handle = ?`,
+		passed = ?, failures = ?, checks = ?, steps = ?, run_ids = ? WHERE handle = ?`),
 		append(a[1:], a[0])...)
 	if err != nil {
 		return fmt.Errorf("update run %s: %w", r.Handle, err)
@@ -59,8 +59,8 @@ func (s *SQLite) Update(ctx context.Context, r *Run) error {
 }
 
 // Get returns the run with that handle; ErrNotFound if there is none.
-func (s *SQLite) Get(ctx context.Context, handle string) (*Run, error) {
-	r, err := scanRun(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM runs WHERE handle = ?`, handle))
+func (s *DB) Get(ctx context.Context, handle string) (*Run, error) {
+	r, err := scanRun(s.db.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM runs WHERE handle = ?`), handle))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("run %s: %w", handle, ErrNotFound)
 	}

@@ -40,6 +40,19 @@ var migrations = [][]string{
 		`CREATE INDEX runs_failed ON runs (failed, queued, handle)`,
 		`CREATE INDEX runs_state ON runs (state)`,
 	},
+	// 3: several instances on one database (PostgreSQL): who claimed each
+	// scheduled slot, which instances are alive, and named leases.
+	{
+		`CREATE TABLE claims (
+			cloud  TEXT NOT NULL,
+			family TEXT NOT NULL,
+			slot   INTEGER NOT NULL,
+			owner  TEXT NOT NULL,
+			PRIMARY KEY (cloud, family, slot)
+		)`,
+		`CREATE TABLE instances (id TEXT PRIMARY KEY, seen INTEGER NOT NULL)`,
+		`CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL)`,
+	},
 }
 
 // SchemaVersion is the schema version this package writes.
@@ -48,15 +61,36 @@ var SchemaVersion = len(migrations)
 // migrate brings the database to SchemaVersion, one step per transaction
 // (BEGIN IMMEDIATE, so two processes opening the same file do not race).
 func migrate(ctx context.Context, db *sql.DB) error {
-	return migrateTo(ctx, db, SchemaVersion)
+	return migrateTo(ctx, db, SchemaVersion, false)
 }
 
-func migrateTo(ctx context.Context, db *sql.DB, target int) error {
+// migratePostgres migrates under a session advisory lock, so instances
+// starting together take turns.
+func migratePostgres(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7242100)`); err != nil {
+		return fmt.Errorf("lock the history schema: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7242100)`)
+	return migrateTo(ctx, conn, SchemaVersion, true)
+}
+
+// migrator is a *sql.DB or a *sql.Conn.
+type migrator interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func migrateTo(ctx context.Context, db migrator, target int, pg bool) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
 	for {
-		done, err := migrateStep(ctx, db, target)
+		done, err := migrateStep(ctx, db, target, pg)
 		if err != nil || done {
 			return err
 		}
@@ -64,7 +98,7 @@ func migrateTo(ctx context.Context, db *sql.DB, target int) error {
 }
 
 // migrateStep applies the next migration; done when the schema is at target.
-func migrateStep(ctx context.Context, db *sql.DB, target int) (done bool, err error) {
+func migrateStep(ctx context.Context, db migrator, target int, pg bool) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin migration: %w", err)
@@ -90,11 +124,11 @@ func migrateStep(ctx context.Context, db *sql.DB, target int) (done bool, err er
 		return true, tx.Rollback()
 	}
 	for _, stmt := range migrations[v] {
-		if _, err = tx.ExecContext(ctx, stmt); err != nil {
+		if _, err = tx.ExecContext(ctx, ddl(stmt, pg)); err != nil {
 			return false, fmt.Errorf("migrate history schema %d→%d: %w", v, v+1, err)
 		}
 	}
-	if _, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v+1); err != nil {
+	if _, err = tx.ExecContext(ctx, (&DB{pg: pg}).q(`UPDATE schema_version SET version = ?`), v+1); err != nil {
 		return false, fmt.Errorf("migrate history schema %d→%d: %w", v, v+1, err)
 	}
 	if err = tx.Commit(); err != nil {

@@ -12,10 +12,11 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
-// SQLite is the Store on an SQLite file.
-type SQLite struct {
+// DB is the Store on an SQLite file or a PostgreSQL database (OpenPostgres).
+type DB struct {
 	db   *sql.DB
-	path string
+	path string // the file, or the URL without its password
+	pg   bool   // PostgreSQL: $n placeholders, BIGINT times, shared by instances
 	// mu serialises this process's writers, so they queue in Go instead of
 	// spinning on SQLITE_BUSY; busy_timeout covers other processes.
 	mu sync.Mutex
@@ -25,9 +26,16 @@ type SQLite struct {
 // write lock at BEGIN (immediate) so a reader never has to upgrade and fail.
 const dsnParams = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
+// SQLite is the former name of DB.
+type SQLite = DB
+
 // Open opens (creating it 0600, and its directory 0700, if needed) the
-// history database at path and migrates its schema.
-func Open(ctx context.Context, path string) (*SQLite, error) {
+// history database at path and migrates its schema. A postgres:// or
+// postgresql:// URL opens a PostgreSQL database instead (OpenPostgres).
+func Open(ctx context.Context, path string) (*DB, error) {
+	if IsPostgresURL(path) {
+		return OpenPostgres(ctx, path)
+	}
 	if path == "" {
 		return nil, fmt.Errorf("open history: empty path")
 	}
@@ -50,7 +58,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path}, nil
+	return &DB{db: db, path: path}, nil
 }
 
 // createPrivate creates path 0600 when missing and takes group/other access
@@ -71,11 +79,11 @@ func createPrivate(path string) error {
 	return nil
 }
 
-// Path is the database file.
-func (s *SQLite) Path() string { return s.path }
+// Path is the database file, or the PostgreSQL URL without its password.
+func (s *DB) Path() string { return s.path }
 
 // Close closes the database.
-func (s *SQLite) Close() error {
+func (s *DB) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close history %s: %w", s.path, err)
 	}

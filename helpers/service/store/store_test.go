@@ -14,8 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// openTemp opens an empty store: an SQLite file, or under TestPostgres a new
+// PostgreSQL database. path is what Open takes to reopen it.
 func openTemp(t testing.TB) (*SQLite, string) {
 	t.Helper()
+	if pgMode {
+		return openPG(t)
+	}
 	path := filepath.Join(t.TempDir(), "history.db")
 	s, err := Open(context.Background(), path)
 	require.NoError(t, err)
@@ -82,7 +87,11 @@ func TestRoundTrip(t *testing.T) {
 	require.True(t, got.Started.IsZero())
 
 	err = s.Create(ctx, fullRun())
-	require.ErrorContains(t, err, "create run 0123456789abcdef: constraint failed: UNIQUE constraint failed: runs.handle")
+	if s.pg {
+		require.EqualError(t, err, `create run 0123456789abcdef: ERROR: duplicate key value violates unique constraint "runs_pkey" (SQLSTATE 23505)`)
+	} else {
+		require.ErrorContains(t, err, "create run 0123456789abcdef: constraint failed: UNIQUE constraint failed: runs.handle")
+	}
 }
 
 func TestNotFound(t *testing.T) {
@@ -357,7 +366,7 @@ func TestMigration(t *testing.T) {
 	require.NoError(t, createPrivate(path))
 	db, err := sql.Open("sqlite", path+dsnParams)
 	require.NoError(t, err)
-	require.NoError(t, migrateTo(ctx, db, 1))
+	require.NoError(t, migrateTo(ctx, db, 1, false))
 	_, err = db.Exec(`INSERT INTO runs (handle, cloud, type, state, queued) VALUES ('h1', 'a', 'operator', 'passed', 5)`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -379,7 +388,7 @@ func TestMigration(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	_, err = Open(ctx, path)
-	require.EqualError(t, err, fmt.Sprintf("open history %s: history schema version 99 is newer than this cpulse knows (2): use a newer cpulse or another history path", path))
+	require.EqualError(t, err, fmt.Sprintf("open history %s: history schema version 99 is newer than this cpulse knows (3): use a newer cpulse or another history path", path))
 }
 
 func TestConcurrentWriters(t *testing.T) {
