@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	host, _ := os.Hostname()
 	sc.opts.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	sc.opts.Logger = log
-	runner := service.FamilyRunner{Clouds: clouds, CheckTimeout: sc.checkTimeout, ServiceMap: sc.serviceMap, HorizonURL: sc.horizonURL, Logger: log}
+	runner := service.FamilyRunner{Clouds: clouds, Admin: sc.admin, CheckTimeout: sc.checkTimeout, ServiceMap: sc.serviceMap, HorizonURL: sc.horizonURL, Logger: log}
 	sc.opts.Cleanup = runner.Cleanup(sc.stateDir)
 	// POST /cpulse/snapshot: each snapshot's state directory (secret: 0700/0600) under the state directory
 	sc.opts.Upgrade, sc.opts.SnapshotDir = runner, filepath.Join(sc.stateDir, "snapshots")

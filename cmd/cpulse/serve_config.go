@@ -18,6 +18,7 @@ type serveConfig struct {
 	tofu, tofurc           string
 	serviceMap, horizonURL string
 	checkTimeout           time.Duration
+	admin                  map[string]bool // clouds declared admin: true
 }
 
 // loadServeConfig reads FILE (config.Load: bad input refused as FILE:LINE:
@@ -41,8 +42,10 @@ func loadServeConfig(path string) (*serveConfig, error) {
 			o.Intervals[f] = d
 		}
 	}
+	sc.admin = map[string]bool{}
 	for _, cl := range c.Clouds {
 		o.Clouds = append(o.Clouds, cl.Name)
+		sc.admin[cl.Name] = cl.Admin
 	}
 	if !c.InsecureNoToken || c.TokenFile != "" {
 		if c.TokenFile == "" {

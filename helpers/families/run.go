@@ -31,6 +31,11 @@ type Request struct {
 	// ReportPath is CLOUDPULSE_REPORT: functional's report there, other
 	// scenarios' next to it (x.json → x-comprehensive.json) when several run.
 	ReportPath string
+	// RequireAdmin: the cloud is declared an admin cloud (cpulse serve's
+	// `admin: true`). Its run gets an admin-role check, and the operator
+	// checks that need the role fail instead of skipping when the token has
+	// none: a credential that lost the role is a finding, not a quiet skip.
+	RequireAdmin bool
 }
 
 // Outcome is what a run found.
@@ -111,6 +116,9 @@ func (p *Plan) Run(ctx context.Context) (Outcome, error) {
 	rec.LearnCatalogFrom(c.Provider)
 
 	var checks []check.Check
+	if req.RequireAdmin {
+		checks = append(checks, AdminRoleCheck(c, c.Name))
+	}
 	if req.Family == "endpoint" || req.Family == "all" {
 		checks = append(checks, endpoint.Checks(c)...)
 		if req.HorizonURL != "" {
@@ -120,7 +128,7 @@ func (p *Plan) Run(ctx context.Context) (Outcome, error) {
 	if p.smap != nil {
 		hosts := operator.NewHosts(p.smap)
 		defer hosts.Close()
-		checks = append(checks, OperatorChecks(ctx, p.smap, hosts, c, c.Name)...)
+		checks = append(checks, operatorChecks(ctx, p.smap, hosts, c, c.Name, req.RequireAdmin)...)
 	}
 	var out Outcome
 	var mu sync.Mutex // OnResult is called concurrently

@@ -16,7 +16,8 @@ import (
 // FamilyRunner runs families through helpers/families, as cpulse check does.
 type FamilyRunner struct {
 	Clouds       map[string]*cloud.Config
-	CheckTimeout time.Duration // each endpoint/operator check
+	Admin        map[string]bool // clouds declared admin (admin: true): families.Request.RequireAdmin
+	CheckTimeout time.Duration   // each endpoint/operator check
 	ServiceMap   string
 	HorizonURL   string
 	Logger       *slog.Logger
@@ -34,6 +35,7 @@ func (f FamilyRunner) Run(ctx context.Context, cloudName, family string, p Progr
 	}
 	return families.Run(ctx, families.Request{Cloud: cfg, Family: family, Timeout: f.CheckTimeout,
 		ServiceMap: f.ServiceMap, HorizonURL: f.HorizonURL, OnResult: p.OnResult, OnRunID: p.OnRunID,
+		RequireAdmin: f.Admin[cloudName],
 		Logf: func(format string, args ...any) {
 			log.Info(fmt.Sprintf(format, args...), "cloud", cloudName, "type", family)
 		}})

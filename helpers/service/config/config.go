@@ -47,7 +47,7 @@ type History struct {
 // Cloud is a clouds.yaml entry the service checks.
 type Cloud struct {
 	Name  string
-	Admin bool // operator credentials (operator checks, comprehensive)
+	Admin bool // declared operator credentials: families.Request.RequireAdmin
 }
 
 // Timeouts bound one check and one scenario run.

@@ -30,8 +30,10 @@ history:
 # Request body limit.
 max_body: 1MiB
 
-# The clouds to check: clouds.yaml names (OS_CLOUD). admin: operator credentials
-# (operator checks and the comprehensive scenario need them).
+# The clouds to check: clouds.yaml names (OS_CLOUD). admin: true declares operator
+# credentials (operator checks and the comprehensive scenario need them): each run
+# then checks the token still has the admin role (check admin-role), and the
+# checks that need it fail instead of skipping when it does not.
 clouds:
   - mycloud
   - {name: mycloud-admin, admin: true}
