@@ -24,7 +24,7 @@ var errNoClient = errors.New("no client in this test")
 func (roleCloud) Compute() (*gophercloud.ServiceClient, error)      { return nil, errNoClient }
 func (roleCloud) Network() (*gophercloud.ServiceClient, error)      { return nil, errNoClient }
 func (roleCloud) BlockStorage() (*gophercloud.ServiceClient, error) { return nil, errNoClient }
-func (r roleCloud) IsAdmin(context.Context) (bool, error)          { return r.admin, r.err }
+func (r roleCloud) IsAdmin(context.Context) (bool, error)           { return r.admin, r.err }
 
 const noRole = `cloud "prod-admin" is declared admin: true but its token has no admin role (give its clouds.yaml entry a user with the admin role, or drop admin: true)`
 
