@@ -39,7 +39,7 @@ type Service struct {
 	mu       sync.Mutex
 	active   map[jobKey]*job          // queued or running, by type+cloud
 	byHandle map[string]*job          // queued or running, by handle
-	slots    map[string]chan struct{} // per cloud: one scenario run at a time
+	queues   map[string]*cloudQueue   // per cloud: one scenario run at a time, first come first served
 	stopping bool
 	wg       sync.WaitGroup // jobs
 	bg       sync.WaitGroup // scheduler, retention, recovery
@@ -58,6 +58,7 @@ type job struct {
 	cancel   context.CancelCauseFunc
 	key      jobKey
 	scenario bool // builds resources: one at a time per cloud
+	turn     chan struct{} // scenarios: closed when the cloud's queue gives this job its turn
 	// do runs the job; nil: the RunFunc with the run's type.
 	do func(ctx context.Context, p Progress) (families.Outcome, error)
 }
@@ -89,7 +90,7 @@ func New(o Options, st store.Store, run RunFunc) *Service {
 		}
 	}
 	return &Service{o: o, store: st, run: run, log: o.Logger,
-		active: map[jobKey]*job{}, byHandle: map[string]*job{}, slots: map[string]chan struct{}{}}
+		active: map[jobKey]*job{}, byHandle: map[string]*job{}, queues: map[string]*cloudQueue{}}
 }
 
 func newHandle() string {
@@ -127,6 +128,9 @@ func (s *Service) submit(ctx context.Context, sp spec) (store.Run, bool, error) 
 	j := &job{run: r, ctx: jctx, cancel: cancel, key: key, scenario: sp.scenario, do: sp.do}
 	s.active[key] = j
 	s.byHandle[r.Handle] = j
+	if j.scenario {
+		s.enqueue(j) // here, under s.mu: the queue's order is the order of submission
+	}
 	s.wg.Add(1)
 	go s.execute(j)
 	s.log.Info("run queued", "handle", r.Handle, "type", sp.typ, "cloud", sp.cloud, "trigger", sp.trigger, "target", sp.target)
@@ -181,16 +185,6 @@ func (s *Service) Get(ctx context.Context, handle string) (store.Run, error) {
 	return *r, nil
 }
 
-func (s *Service) slot(cloud string) chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.slots[cloud]
-	if !ok {
-		c = make(chan struct{}, 1)
-		s.slots[cloud] = c
-	}
-	return c
-}
 
 // execute waits for the cloud's scenario slot (scenarios only), runs the job
 // and records its end.
@@ -198,12 +192,12 @@ func (s *Service) execute(j *job) {
 	defer s.wg.Done()
 	typ, cloud := j.run.Type, j.run.Cloud
 	if j.scenario {
-		slot := s.slot(cloud)
 		select {
-		case slot <- struct{}{}:
-			defer func() { <-slot }()
+		case <-j.turn:
+			defer s.dequeue(j)
 			defer s.cloudLease(j.ctx, cloud)() // across instances too (lease.go)
 		case <-j.ctx.Done():
+			s.dequeue(j) // cancelled while queued: out of the queue (or, given its turn meanwhile, passes it on)
 		}
 	}
 	if j.ctx.Err() != nil { // cancelled while queued (both may be ready at once: the slot freed by a cancel)
