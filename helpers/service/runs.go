@@ -37,9 +37,9 @@ type Service struct {
 	log   *slog.Logger
 
 	mu       sync.Mutex
-	active   map[jobKey]*job          // queued or running, by type+cloud
-	byHandle map[string]*job          // queued or running, by handle
-	queues   map[string]*cloudQueue   // per cloud: one scenario run at a time, first come first served
+	active   map[jobKey]*job        // queued or running, by type+cloud
+	byHandle map[string]*job        // queued or running, by handle
+	queues   map[string]*cloudQueue // per cloud: one scenario run at a time, first come first served
 	stopping bool
 	wg       sync.WaitGroup // jobs
 	bg       sync.WaitGroup // scheduler, retention, recovery
@@ -57,7 +57,7 @@ type job struct {
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	key      jobKey
-	scenario bool // builds resources: one at a time per cloud
+	scenario bool          // builds resources: one at a time per cloud
 	turn     chan struct{} // scenarios: closed when the cloud's queue gives this job its turn
 	// do runs the job; nil: the RunFunc with the run's type.
 	do func(ctx context.Context, p Progress) (families.Outcome, error)
@@ -184,7 +184,6 @@ func (s *Service) Get(ctx context.Context, handle string) (store.Run, error) {
 	}
 	return *r, nil
 }
-
 
 // execute waits for the cloud's scenario slot (scenarios only), runs the job
 // and records its end.
