@@ -20,6 +20,8 @@ REPORTS := $(ROOT)/reports
 LAB_CLOUDS := $(ROOT)/.lab/clouds.yaml
 # Cloud tests are long: generous go test timeout; each test keeps its own cleanup margin.
 CLOUD_TEST_TIMEOUT ?= 80m
+# how many parallel cloud tests run at once (the lab's room: two scenario applies side by side)
+CLOUD_TEST_PARALLEL ?= 2
 
 .PHONY: test-upgrade
 .PHONY: obs-deps pg-deps
@@ -114,7 +116,7 @@ cloud-test: tools obs-deps pg-deps browser-deps lab-up
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
 		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
-		-count=1 -p 1 -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
+		-count=1 -p 1 -parallel $(CLOUD_TEST_PARALLEL) -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
 
 ## test-upgrade: TestUpgrade alone (make test runs it too), with the real package upgrade of the lab between pre and post (watcher on every path; reports/upgrade-downtime.{json,svg}, reports/lab-upgrade.json); leaves the lab on the new packages (make lab-downgrade, or the next lab-up, goes back)
 test-upgrade: tools lab-up
