@@ -13,6 +13,14 @@ import (
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"seconds": formatSeconds,
+	"anyGaps": func(ps []pathView) bool {
+		for _, p := range ps {
+			if len(p.Gaps) > 0 || p.MoreGaps > 0 {
+				return true
+			}
+		}
+		return false
+	},
 }
 
 // stateSymbols are the strip cells' text: the state is never colour alone.
