@@ -115,3 +115,10 @@ func WatchOf(checks []store.Check) *Watch {
 	}
 	return w
 }
+
+// DowntimeSummary is a downtime check's detail without its watch line: the
+// summary an API or a message shows.
+func DowntimeSummary(detail string) string {
+	summary, _ := splitDetail(detail)
+	return summary
+}
