@@ -66,6 +66,7 @@ func TestDowntimeTimeline(t *testing.T) {
 		assert.Contains(t, tl, `<tr data-gap="http/&lt;b&gt;evil&lt;/b&gt;"><th scope="row">http/&lt;b&gt;evil&lt;/b&gt;</th>`, path)
 		assert.Contains(t, tl, `<td class="message">&lt;script&gt;alert(1)&lt;/script&gt;</td>`, path)
 		assert.NotContains(t, body, "<script")
+		assert.NotContains(t, body, `watch {`, "the check's stored watch line is not shown as text")
 		assert.NotContains(t, body, "<b>evil")
 		// axis: five ticks
 		assert.Contains(t, tl, `>&#43;0ms</text>`, path)

@@ -171,7 +171,7 @@ func failing(r *store.Run) []Failing {
 	seen := map[string]bool{}
 	for _, c := range r.Checks {
 		if c.Status == "FAIL" {
-			out = append(out, Failing{Name: c.Name, Message: c.Error})
+			out = append(out, Failing{Name: c.Name, Message: checkView(c).Error})
 			seen[c.Name] = true
 		}
 	}
@@ -197,5 +197,9 @@ func checkView(c store.Check) CheckView {
 		word = c.Status
 	}
 	class := map[string]string{"ok": "passed", "FAIL": "failed", "skip": "skipped"}[c.Status]
-	return CheckView{Name: c.Name, Status: word, Class: class, Seconds: formatSeconds(c.Seconds), Error: c.Error}
+	msg := c.Error
+	if strings.HasPrefix(c.Name, DowntimePrefix) { // its window and gaps are the timeline's
+		msg = DowntimeSummary(msg)
+	}
+	return CheckView{Name: c.Name, Status: word, Class: class, Seconds: formatSeconds(c.Seconds), Error: msg}
 }
