@@ -59,9 +59,26 @@ func pushResults(t *testing.T, results []check.Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cloudName := cloudOf(t)
-	if err := metrics.PushRun(ctx, url, cloudName, family, results, nil, started); err != nil {
+	if err := metrics.PushRun(ctx, url, cloudName, family, results, nil, started, pushEvery(t)); err != nil {
 		t.Errorf("CLOUDPULSE_PUSHGATEWAY: %v", err)
 		return
 	}
 	t.Logf("pushed %d results to %s as cloud %q, family %q", len(results), url, cloudName, family)
+}
+
+// pushEvery is $CLOUDPULSE_PUSH_INTERVAL, how often CI runs the tests (e.g.
+// 1h): pushed as cloudpulse_run_interval_seconds, which the alert on missed
+// runs needs; unset: not pushed. A bad value is the test's error.
+func pushEvery(t *testing.T) time.Duration {
+	t.Helper()
+	env := os.Getenv("CLOUDPULSE_PUSH_INTERVAL")
+	if env == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(env)
+	if err != nil || d <= 0 {
+		t.Errorf("CLOUDPULSE_PUSH_INTERVAL=%q: want how often the tests run, a duration such as 1h", env)
+		return 0
+	}
+	return d
 }

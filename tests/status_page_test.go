@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudpulse/cloudpulse/helpers/browser"
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/service/status"
@@ -61,9 +62,14 @@ func TestStatusPageBrowser(t *testing.T) {
 		Trigger: "schedule", Queued: now.Add(-20 * time.Second), Started: now.Add(-19 * time.Second)}))
 
 	start := now.Add(-2 * time.Hour)
+	gap := func(from, d time.Duration, msg string) probe.Outage {
+		return probe.Outage{Start: start.Add(from), End: start.Add(from + d), Duration: d, Error: msg}
+	}
 	watch := probe.WatchReport{Started: start, Ended: start.Add(12 * time.Minute), Interval: time.Second, Paths: []probe.PathReport{
-		{Name: "ping/vm-1", Probes: 720, Downtime: 3100 * time.Millisecond, LongestGap: 2 * time.Second, Threshold: 5 * time.Second, Outages: make([]probe.Outage, 2)},
-		{Name: "ssh/vm-1", Probes: 720, Downtime: 7 * time.Second, LongestGap: 7 * time.Second, Threshold: 5 * time.Second, Outages: make([]probe.Outage, 1)},
+		{Name: "ping/vm-1", Probes: 720, Downtime: 3100 * time.Millisecond, LongestGap: 2 * time.Second, Threshold: 5 * time.Second, Outages: []probe.Outage{
+			gap(4*time.Minute, 2*time.Second, "ping 172.24.4.31: no reply within 1s"), gap(7*time.Minute, 1100*time.Millisecond, "ping 172.24.4.31: no reply within 1s")}},
+		{Name: "ssh/vm-1", Probes: 720, Downtime: 7 * time.Second, LongestGap: 7 * time.Second, Threshold: 5 * time.Second, Outages: []probe.Outage{
+			gap(4*time.Minute, 7*time.Second, "tcp 172.24.4.31:22: connection refused")}},
 		{Name: "metadata/vm-1", Probes: 110, Threshold: 6 * time.Second},
 	}}
 	up := store.Run{Cloud: "lab-admin", Type: "upgrade", State: store.StateFailed, Trigger: "api", Queued: start, Started: start,
@@ -86,4 +92,17 @@ func TestStatusPageBrowser(t *testing.T) {
 	assert.Equal(t, "ssh/vm-1", pageText(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] th`))
 	assert.Equal(t, "failed", pageText(t, bctx, `section[data-cloud="lab-admin"] .downtime tr[data-path="ssh/vm-1"] td.check-failed`))
 	assert.Contains(t, pageText(t, bctx, `section[data-cloud="lab-member"] tr[data-family="endpoint"] a.state`), "running")
+	// the upgrade's downtime timeline on the overview and on the run's page: a strip per path, the gaps as text
+	gapRow := `section[data-cloud="lab-admin"] .timeline tr[data-gap="ssh/vm-1"]`
+	assert.Contains(t, pageText(t, bctx, gapRow), "7.0s")
+	assert.Contains(t, pageText(t, bctx, gapRow), "tcp 172.24.4.31:22: connection refused")
+	browserStep(t, bctx, "the upgrade run's page", chromedp.Navigate(url+"runs/"+up.Handle),
+		chromedp.WaitVisible(chromedp.CSS(`.timeline svg.timeline`)))
+	rects, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('svg.timeline rect.down').length`))
+	require.NoError(t, err)
+	assert.Equal(t, 3, rects, "a red interval per gap")
+	assert.Contains(t, pageText(t, bctx, `.timeline tr[data-gap="ping/vm-1"]`), "2.0s")
+	png := filepath.Join(dir, "status-upgrade-timeline.png")
+	require.NoError(t, browser.Screenshot(bctx, png))
+	t.Logf("upgrade timeline screenshot: %s", png)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,46 @@ type serviceRun struct {
 	stateDir, runID          string
 	dirMode, fileMode        os.FileMode
 	stateAfter               map[string]string
+	// watching is the snapshot's result's "watching" once it passed; watch
+	// the upgrade run's "watch" (GET /cpulse/result, read raw).
+	watching *serveWatching
+	watch    *serveWatch
+}
+
+type serveWatching struct {
+	Since string `json:"since"`
+	Paths int    `json:"paths"`
+}
+
+type serveWatch struct {
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Paths []struct {
+		Name       string  `json:"name"`
+		Status     string  `json:"status"`
+		DowntimeS  float64 `json:"downtime_s"`
+		ThresholdS float64 `json:"threshold_s"`
+		Probes     int     `json:"probes"`
+		Gaps       []any   `json:"gaps"`
+	} `json:"paths"`
+}
+
+// rawResult reads GET /cpulse/result?handle=h into v.
+func (s *idleServe) rawResult(ctx context.Context, h string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/cpulse/result?handle="+h, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /cpulse/result?handle=%s: %s", h, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // remote runs the cpulse binary against the service (at most 15 minutes) and
@@ -143,9 +184,27 @@ func snapshotThroughService(ctx context.Context, c *cloud.Cloud, s *idleServe, n
 		run.runID = kept.RunID
 	}
 
+	// the passed snapshot is watched until the check of type upgrade; a few seconds of probes first
+	var watching struct {
+		Watching *serveWatching `json:"watching"`
+	}
+	if err := s.rawResult(ctx, snap, &watching); err != nil {
+		run.err = err
+		return run
+	}
+	run.watching = watching.Watching
+	time.Sleep(3 * time.Second)
+
 	ver, _, err := s.remote(ctx, &run, "check", "upgrade", "--snapshot", snap, "--wait", "--poll", "1s")
 	if err == nil {
 		run.verify, err = result(ver)
+	}
+	if err == nil {
+		var w struct {
+			Watch *serveWatch `json:"watch"`
+		}
+		err = s.rawResult(ctx, ver, &w)
+		run.watch = w.Watch
 	}
 	if err != nil {
 		run.err = err

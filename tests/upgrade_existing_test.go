@@ -116,7 +116,27 @@ func TestUpgradeExisting(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), viaAPI.fileMode, "snapshot.json")
 	assert.ElementsMatch(t, want, viaAPI.snapshot.TestsPassed, "the snapshot's checks")
 	assert.Empty(t, viaAPI.snapshot.TestsFailed)
-	assert.ElementsMatch(t, want, viaAPI.verify.TestsPassed, "the verify's checks (no fresh functional run for a read-only snapshot)")
+	// the service watched the snapshot's paths from its pass to the check of type upgrade: nothing was upgraded,
+	// so every path is within its threshold, and each is a passed check downtime/<path>
+	require.NotNil(t, viaAPI.watching, "the passed snapshot is watched")
+	require.NotNil(t, viaAPI.watch, "the upgrade run carries the watch")
+	assert.Greater(t, viaAPI.watch.To.Sub(viaAPI.watch.From), time.Duration(0), "the watch window")
+	assert.Len(t, viaAPI.watch.Paths, viaAPI.watching.Paths)
+	var watched, verifyPassed []string
+	for _, p := range viaAPI.watch.Paths {
+		watched = append(watched, "downtime/"+p.Name)
+		assert.Equal(t, "ok", p.Status, "%s: down %.1fs of %.0fs allowed", p.Name, p.DowntimeS, p.ThresholdS)
+		assert.Positive(t, p.Probes, p.Name)
+	}
+	assert.Contains(t, watched, "downtime/ping/"+got.names[0], "the first server's ping is watched")
+	t.Logf("watch through the service: %d paths %v over %s", len(watched), watched, viaAPI.watch.To.Sub(viaAPI.watch.From).Round(time.Millisecond))
+	for _, n := range viaAPI.verify.TestsPassed {
+		if !strings.HasPrefix(n, "downtime/") {
+			verifyPassed = append(verifyPassed, n)
+		}
+	}
+	assert.ElementsMatch(t, watched, slices.DeleteFunc(slices.Clone(viaAPI.verify.TestsPassed), func(n string) bool { return !strings.HasPrefix(n, "downtime/") }))
+	assert.ElementsMatch(t, want, verifyPassed, "the verify's checks (no fresh functional run for a read-only snapshot)")
 	assert.Empty(t, viaAPI.verify.TestsFailed)
 	assert.Equal(t, "snapshot", viaAPI.snapshot.Type)
 	assert.Equal(t, "upgrade", viaAPI.verify.Type)

@@ -13,7 +13,6 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
-	"github.com/cloudpulse/cloudpulse/helpers/metrics"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 )
@@ -29,18 +28,26 @@ type checkFlags struct {
 	timeout    time.Duration
 	horizonURL string
 	push       string
+	interval   time.Duration
 }
 
-func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// checkFlagSet is cpulse check's flags, into f.
+func checkFlagSet(stderr io.Writer, f *checkFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("cpulse check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var f checkFlags
 	fs.StringVar(&f.cloud, "cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
 	fs.StringVar(&f.serviceMap, "service-map", os.Getenv("CLOUDPULSE_SERVICE_MAP"), "service map for the operator checks (default $CLOUDPULSE_SERVICE_MAP)")
 	fs.BoolVar(&f.json, "json", false, "print results as JSON")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of each endpoint/operator check")
 	fs.StringVar(&f.horizonURL, "horizon-url", os.Getenv("CLOUDPULSE_HORIZON_URL"), "Horizon login URL for the Horizon check (default $CLOUDPULSE_HORIZON_URL; empty: no Horizon check)")
 	fs.StringVar(&f.push, "push", os.Getenv("CLOUDPULSE_PUSHGATEWAY"), "push the run's metrics to this Pushgateway URL, group job=cloudpulse,cloud,family (default $CLOUDPULSE_PUSHGATEWAY)")
+	fs.DurationVar(&f.interval, "interval", 0, "with --push: how often this check runs (e.g. 10m), pushed as cloudpulse_run_interval_seconds so that the alert on missed runs works (default $CLOUDPULSE_PUSH_INTERVAL; none: not pushed)")
+	return fs
+}
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f checkFlags
+	fs := checkFlagSet(stderr, &f)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: cpulse check %s [flags]\n\nFlags:\n", strings.Join(familyNames(), "|"))
 		fs.PrintDefaults()
@@ -52,6 +59,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
+	}
+	if err := pushInterval(fs, &f); err != nil {
+		return err
 	}
 	if family == "" && fs.NArg() > 0 {
 		family = fs.Arg(0)
@@ -92,7 +102,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if f.push != "" { // after the results are printed: a push that fails is an error of its own
-		if err := metrics.PushRun(ctx, f.push, cfg.Name, family, results, out.Requests, started); err != nil {
+		if err := pushCheck(ctx, f, cfg.Name, family, results, out.Requests, started); err != nil {
 			return err
 		}
 	}

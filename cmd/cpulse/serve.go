@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/families"
 	"github.com/cloudpulse/cloudpulse/helpers/metrics"
+	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/service"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
@@ -68,6 +70,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.opts.Cleanup = runner.Cleanup(sc.stateDir)
 	// POST /cpulse/snapshot: each snapshot's state directory (secret: 0700/0600) under the state directory
 	sc.opts.Upgrade, sc.opts.SnapshotDir = runner, filepath.Join(sc.stateDir, "snapshots")
+	// a passed snapshot's data-plane paths are watched until the check of type upgrade on it
+	sc.opts.WatchPaths = func(dir string) ([]probe.WatchPath, error) { return families.WatchPaths(dir, 0, 0) }
 
 	st, err := store.Open(ctx, sc.historyPath)
 	if err != nil {

@@ -36,6 +36,7 @@ func loadServeConfig(path string) (*serveConfig, error) {
 	}
 	o := &sc.opts
 	o.OpenReads, o.Retention, o.Jitter, o.ScenarioTimeout, o.MaxBody = c.OpenReads, c.History.Retention, c.Jitter, c.Timeouts.Scenario, c.MaxBody
+	o.WatchMax, o.WatchInterval = c.UpgradeWatch.Max, c.UpgradeWatch.Interval
 	o.Intervals = map[string]time.Duration{}
 	for f := range c.Intervals {
 		if d, ok := c.Interval(f); ok {

@@ -51,11 +51,15 @@ func (r *Registry) Push(ctx context.Context, url, job, cloudName, family string)
 }
 
 // PushRun pushes one run of `cpulse check` (results, the API requests its
-// checks sent) under Job: what --push and CLOUDPULSE_PUSHGATEWAY do.
-func PushRun(ctx context.Context, url, cloudName, family string, results []check.Result, api []cloud.APIRequest, started time.Time) error {
+// checks sent) under Job: what --push and CLOUDPULSE_PUSHGATEWAY do. every is
+// how often the caller runs it (--interval, CLOUDPULSE_PUSH_INTERVAL): pushed
+// as cloudpulse_run_interval_seconds, which the alert on missed runs
+// (CloudpulseNoSuccessfulRun) needs; 0: unknown, not pushed.
+func PushRun(ctx context.Context, url, cloudName, family string, results []check.Result, api []cloud.APIRequest, started time.Time, every time.Duration) error {
 	r := New()
 	r.ObserveRun(cloudName, family, results, nil, started, check.Summarize(results).OK())
 	r.ObserveAPIRequests(cloudName, api)
+	r.SetInterval(cloudName, family, every)
 	return r.Push(ctx, url, Job, cloudName, family)
 }
 

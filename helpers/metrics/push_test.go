@@ -72,10 +72,10 @@ func TestPushKeepsLastSuccess(t *testing.T) {
 	ctx := context.Background()
 	pass := []check.Result{{Name: "compute", OK: true, Duration: time.Second}, {Name: "image", OK: true}}
 	fail := []check.Result{{Name: "compute", Error: "HTTP 503", Duration: 2 * time.Second}}
-	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", pass, nil, t0))
-	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", fail, nil, t0.Add(time.Minute)))
+	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", pass, nil, t0, 0))
+	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", fail, nil, t0.Add(time.Minute), 10*time.Minute))
 	// another family of the same cloud is a group of its own
-	require.NoError(t, metrics.PushRun(ctx, url, "lab", "operator", fail, nil, t0.Add(time.Minute)))
+	require.NoError(t, metrics.PushRun(ctx, url, "lab", "operator", fail, nil, t0.Add(time.Minute), 0))
 	got := scrape(t, url)
 	for _, want := range []string{
 		`cloudpulse_check_success{check="compute",cloud="lab",family="endpoint",instance="",job="cloudpulse"} 0`,
@@ -84,13 +84,16 @@ func TestPushKeepsLastSuccess(t *testing.T) {
 		`cloudpulse_run_last_success_timestamp_seconds{cloud="lab",family="endpoint",instance="",job="cloudpulse"} 1.7e+09`,
 		`cloudpulse_run_success{cloud="lab",family="endpoint",instance="",job="cloudpulse"} 0`,
 		`cloudpulse_run_success{cloud="lab",family="operator",instance="",job="cloudpulse"} 0`,
+		// --interval: the alert on missed runs works for the pushed group
+		`cloudpulse_run_interval_seconds{cloud="lab",family="endpoint",instance="",job="cloudpulse"} 600`,
 	} {
 		assert.Contains(t, got, want)
 	}
 	assert.NotContains(t, got, `check="image"`)
+	assert.NotContains(t, got, `cloudpulse_run_interval_seconds{cloud="lab",family="operator"`, "no interval given: none pushed")
 	assert.NotContains(t, got, `cloudpulse_run_last_success_timestamp_seconds{cloud="lab",family="operator"`, "operator never passed")
 	// a later pass moves the last success
-	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", pass, nil, t0.Add(2*time.Minute)))
+	require.NoError(t, metrics.PushRun(ctx, url, "lab", "endpoint", pass, nil, t0.Add(2*time.Minute), 0))
 	assert.Contains(t, scrape(t, url), `cloudpulse_run_last_success_timestamp_seconds{cloud="lab",family="endpoint",instance="",job="cloudpulse"} 1.70000012e+09`)
 }
 
@@ -99,7 +102,7 @@ func TestPushUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	url := "http://" + l.Addr().String()
 	require.NoError(t, l.Close())
-	err = metrics.PushRun(context.Background(), url, "lab", "endpoint", nil, nil, t0)
+	err = metrics.PushRun(context.Background(), url, "lab", "endpoint", nil, nil, t0, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "read the last success back from the pushgateway: Get \""+url+"/api/v1/metrics\": dial tcp")
 }

@@ -172,7 +172,11 @@ func (s *Service) getResult(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
-		writeJSON(w, http.StatusOK, ResultOf(run))
+		res := ResultOf(run)
+		if since, paths, ok := s.watching(h); ok && run.Type == TypeSnapshot {
+			res.Watching = &Watching{Since: rfc3339(since), Paths: paths}
+		}
+		writeJSON(w, http.StatusOK, res)
 	}
 }
 

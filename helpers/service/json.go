@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudpulse/cloudpulse/helpers/service/status"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
 
@@ -24,6 +25,18 @@ type Result struct {
 	Started     string              `json:"started,omitempty"`
 	Finished    string              `json:"finished,omitempty"`
 	Error       string              `json:"error,omitempty"`
+	// Watch is an upgrade run's watch: the downtime per path with its gaps
+	// over the watch window (from its downtime/<path> checks).
+	Watch *status.Watch `json:"watch,omitempty"`
+	// Watching is a passed snapshot's watch while it runs (GET /cpulse/result).
+	Watching *Watching `json:"watching,omitempty"`
+}
+
+// Watching says a snapshot's paths are being watched, until the check of type
+// upgrade on it.
+type Watching struct {
+	Since string `json:"since"`
+	Paths int    `json:"paths"`
 }
 
 // CheckJSON is one check of a run.
@@ -57,8 +70,12 @@ func ResultOf(r store.Run) Result {
 		out.TestsFailed = append(out.TestsFailed, map[string]string{f.Name: f.Details})
 	}
 	for _, c := range r.Checks {
+		if isDowntime(c.Name) { // the window and gaps are in watch
+			c.Error = status.DowntimeSummary(c.Error)
+		}
 		out.Checks = append(out.Checks, CheckJSON(c))
 	}
+	out.Watch = status.WatchOf(r.Checks)
 	for _, s := range r.Steps {
 		out.Steps = append(out.Steps, StepJSON(s))
 	}

@@ -49,7 +49,8 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	doc := loadDoc(t)
 	router, err := legacy.NewRouter(doc)
 	require.NoError(t, err)
-	e, fu := newUpgradeEnv(t, service.Options{})
+	web := newLoopbackWeb(t) // a snapshot is watched: its result has watching, the upgrade run's has watch
+	e, fu := newUpgradeEnv(t, watchOptions(web))
 	e.runner.fail["operator"] = true
 	e.runner.open("operator")
 
@@ -98,9 +99,15 @@ func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
 	require.Equal(t, 202, code)
 	snap := string(body[strings.Index(string(body), `"handle":"`)+10:][:16])
 	e.waitState(t, snap, "passed")
-	validate(call{"GET", "/cpulse/result?handle=" + snap, "", ""})
-	code, _ = validate(call{"POST", "/cpulse/check", `{"type":"upgrade","snapshot":"` + snap + `","destroy":false,"functional":false}`, ""})
+	_, body = validate(call{"GET", "/cpulse/result?handle=" + snap, "", ""})
+	assert.Contains(t, string(body), `"watching":{"since":"`)
+	time.Sleep(100 * time.Millisecond)
+	code, body = validate(call{"POST", "/cpulse/check", `{"type":"upgrade","snapshot":"` + snap + `","destroy":false,"functional":false}`, ""})
 	require.Equal(t, 202, code)
+	up := string(body[strings.Index(string(body), `"handle":"`)+10:][:16])
+	e.waitState(t, up, "passed")
+	_, body = validate(call{"GET", "/cpulse/result?handle=" + up, "", ""})
+	assert.Contains(t, string(body), `"watch":{"from":"`)
 	validate(call{"GET", "/cpulse/results?type=upgrade", "", ""})
 	require.Eventually(t, func() bool { return len(fu.callList()) == 2 }, 5*time.Second, 5*time.Millisecond)
 	code, body = validate(call{"DELETE", "/cpulse/check/" + snap, "", ""})

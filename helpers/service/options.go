@@ -60,6 +60,15 @@ type Options struct {
 	// SnapshotDir holds each snapshot's state directory, <SnapshotDir>/<handle>
 	// (0700; secret: ssh keys and OpenTofu state).
 	SnapshotDir string
+	// WatchPaths, when set, makes a passed snapshot start an upgrade watch on
+	// its data-plane paths (see watch.go); nil: no watch.
+	WatchPaths WatchPathsFunc
+	// WatchMax bounds a watch (default DefaultWatchMax); WatchInterval is the
+	// time between probes of a path (default DefaultWatchInterval);
+	// WatchTimeout bounds a probe (default scenario.WatchProbeTimeout);
+	// WatchUpWait is how long a new watch waits for every path to be up
+	// before its report starts (default DefaultWatchUpWait).
+	WatchMax, WatchInterval, WatchTimeout, WatchUpWait time.Duration
 }
 
 // Progress lets a RunFunc report as it goes.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/service/status"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
 
@@ -41,8 +44,10 @@ type Service struct {
 	byHandle map[string]*job        // queued or running, by handle
 	queues   map[string]*cloudQueue // per cloud: one scenario run at a time, first come first served
 	stopping bool
-	wg       sync.WaitGroup // jobs
-	bg       sync.WaitGroup // scheduler, retention, recovery
+	watches  map[string]*snapWatch     // by snapshot handle: passed snapshots being watched
+	stopped  map[string][]check.Result // by snapshot handle: stopped watches' results, for the upgrade run
+	wg       sync.WaitGroup            // jobs
+	bg       sync.WaitGroup            // scheduler, retention, recovery
 	stopBg   context.CancelFunc
 	leave    func() // shared history: stop the heartbeat (lease.go); nil otherwise
 }
@@ -80,6 +85,10 @@ func New(o Options, st store.Store, run RunFunc) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.WatchMax = cmp.Or(max(o.WatchMax, 0), DefaultWatchMax)
+	o.WatchInterval = cmp.Or(max(o.WatchInterval, 0), DefaultWatchInterval)
+	o.WatchTimeout = cmp.Or(max(o.WatchTimeout, 0), scenario.WatchProbeTimeout)
+	o.WatchUpWait = cmp.Or(max(o.WatchUpWait, 0), DefaultWatchUpWait)
 	if o.Metrics != nil { // "no successful run for two intervals" needs the interval
 		for _, c := range o.Clouds {
 			for f, every := range o.Intervals {
@@ -90,7 +99,8 @@ func New(o Options, st store.Store, run RunFunc) *Service {
 		}
 	}
 	return &Service{o: o, store: st, run: run, log: o.Logger,
-		active: map[jobKey]*job{}, byHandle: map[string]*job{}, queues: map[string]*cloudQueue{}}
+		active: map[jobKey]*job{}, byHandle: map[string]*job{}, queues: map[string]*cloudQueue{},
+		watches: map[string]*snapWatch{}, stopped: map[string][]check.Result{}}
 }
 
 func newHandle() string {
@@ -249,7 +259,11 @@ func (s *Service) finish(j *job, out families.Outcome, err error) {
 		case check.Passed:
 			r.Passed = append(r.Passed, res.Name)
 		case check.Failed:
-			r.Failed = append(r.Failed, store.Failure{Name: res.Name, Details: res.Detail()})
+			details := res.Detail()
+			if isDowntime(res.Name) { // the window and gaps are in the check
+				details = status.DowntimeSummary(details)
+			}
+			r.Failed = append(r.Failed, store.Failure{Name: res.Name, Details: details})
 		}
 	}
 	for _, st := range out.Steps {
@@ -300,6 +314,9 @@ func checkOf(r check.Result) store.Check {
 	if r.Status() != check.Passed {
 		c.Error = r.Detail()
 	}
+	if isDowntime(r.Name) { // passed too: the detail keeps the watch's window and gaps
+		c.Error = r.Error
+	}
 	return c
 }
 
@@ -328,6 +345,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	if s.stopBg != nil {
 		s.stopBg()
 	}
+	s.stopWatches()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
 )
@@ -80,7 +81,11 @@ func (s *Service) postSnapshot(w http.ResponseWriter, r *http.Request) {
 			if !create {
 				p.OnRunID = nil // nothing is built: nothing to clean up after a crash
 			}
-			return s.o.Upgrade.Snapshot(ctx, cloud, sp, dir, p)
+			out, err := s.o.Upgrade.Snapshot(ctx, cloud, sp, dir, p)
+			if err == nil && ctx.Err() == nil && check.Summarize(out.Results).OK() {
+				s.startWatch(h, cloud, dir) // until the check of type upgrade on it
+			}
+			return out, err
 		}})
 	if !s.submitted(w, err) {
 		return
@@ -175,9 +180,22 @@ func (s *Service) postUpgrade(w http.ResponseWriter, r *http.Request, req checkR
 		o.Destroy = *req.Destroy
 	}
 	dir, cloud := s.snapshotDir(h), snap.Cloud
+	if _, ok := s.activeFor(jobKey{TypeUpgrade, cloud, h}); !ok {
+		// the upgrade is over: its watch (if any) stops now, not when the run leaves the queue
+		s.stopWatchFor(h, cloud)
+	}
 	run, joined, err := s.submit(r.Context(), spec{typ: TypeUpgrade, cloud: cloud, trigger: "api", target: h,
 		scenario: create || o.Functional, do: func(ctx context.Context, p Progress) (families.Outcome, error) {
-			return s.o.Upgrade.Verify(ctx, cloud, dir, o, p)
+			out, err := s.o.Upgrade.Verify(ctx, cloud, dir, o, p)
+			if res := s.watchedFor(h); len(res) > 0 {
+				for _, r := range res {
+					if p.OnResult != nil {
+						p.OnResult(r)
+					}
+				}
+				out.Results = append(out.Results, res...)
+			}
+			return out, err
 		}})
 	if !s.submitted(w, err) {
 		return
@@ -202,6 +220,7 @@ func (s *Service) finishSnapshot(w http.ResponseWriter, r *http.Request, snap st
 		writeError(w, http.StatusConflict, fmt.Sprintf("snapshot %s is being verified (run %s): delete it once that ended", h, v.Handle))
 		return
 	}
+	s.discardWatch(h, "the snapshot is deleted")
 	create, err := s.o.Upgrade.Kept(s.snapshotDir(h))
 	if err != nil {
 		writeJSON(w, http.StatusAccepted, map[string]string{"handle": h, "state": "finished"})

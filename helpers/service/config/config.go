@@ -33,7 +33,14 @@ type Config struct {
 	Tofu            string // OpenTofu binary; "" = $CLOUDPULSE_TOFU or PATH
 	TofuRC          string // OpenTofu CLI config (provider mirror)
 	StateDir        string // scenario workspaces
+	// UpgradeWatch bounds the watch of a passed snapshot's data-plane paths
+	// (until the check of type upgrade on it).
+	UpgradeWatch UpgradeWatch
 }
+
+// UpgradeWatch is how long a snapshot is watched at most, and how often each
+// path is probed.
+type UpgradeWatch struct{ Max, Interval time.Duration }
 
 // TLS is the server's certificate and key; both or neither.
 type TLS struct{ Cert, Key string }
@@ -66,6 +73,8 @@ func Default() *Config {
 		},
 		Timeouts: Timeouts{Check: 60 * time.Second, Scenario: 45 * time.Minute},
 		Jitter:   0.10,
+		// 6 h at a probe a second: about 2 MB per path
+		UpgradeWatch: UpgradeWatch{Max: 6 * time.Hour, Interval: time.Second},
 	}
 }
 

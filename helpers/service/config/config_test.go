@@ -35,7 +35,7 @@ func load(t *testing.T, yaml string) (*Config, error) {
 	return Load("serve.yaml")
 }
 
-const known = "known: listen, token_file, insecure_no_token, open_reads, tls, history, max_body, clouds, intervals, timeouts, jitter, service_map, horizon_url, tofu, tofurc, state_dir"
+const known = "known: listen, token_file, insecure_no_token, open_reads, tls, history, max_body, clouds, intervals, timeouts, jitter, service_map, horizon_url, tofu, tofurc, state_dir, upgrade_watch"
 
 func TestLoadInvalid(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
@@ -107,6 +107,10 @@ func TestLoadInvalid(t *testing.T) {
 			`serve.yaml:5: tls.key k.pem: no such file or directory (give an existing PEM file)`},
 		{"tls a list", "token_file: token\nclouds: [lab]\ntls: [c.pem]\n",
 			`serve.yaml:3: tls is a list, not a mapping (write it like tls: {cert: FILE, key: FILE})`},
+		{"watch interval zero", "token_file: token\nclouds: [lab]\nupgrade_watch: {interval: 0s}\n",
+			`serve.yaml:3: upgrade_watch.interval: "0s" is not positive (write it like 60s, 45m)`},
+		{"watch unknown key", "token_file: token\nclouds: [lab]\nupgrade_watch: {every: 1s}\n",
+			`serve.yaml:3: unknown key "upgrade_watch.every" (known: max, interval)`},
 		{"timeout zero", "token_file: token\nclouds: [lab]\ntimeouts: {check: 0}\n",
 			`serve.yaml:3: timeouts.check: "0" is not positive (write it like 60s, 45m)`},
 		{"timeout minus one", "token_file: token\nclouds: [lab]\ntimeouts: {scenario: -1}\n",
@@ -161,9 +165,10 @@ func TestLoadDefaults(t *testing.T) {
 		Clouds:    []Cloud{{Name: "lab"}},
 		Intervals: map[string]time.Duration{"operator": time.Minute, "endpoint": 2 * time.Minute,
 			"functional": 30 * time.Minute, "comprehensive": 2 * time.Hour, "upgrade": 0},
-		Timeouts: Timeouts{Check: time.Minute, Scenario: 45 * time.Minute},
-		Jitter:   0.10,
-		StateDir: "cloudpulse-state",
+		Timeouts:     Timeouts{Check: time.Minute, Scenario: 45 * time.Minute},
+		Jitter:       0.10,
+		StateDir:     "cloudpulse-state",
+		UpgradeWatch: UpgradeWatch{Max: 6 * time.Hour, Interval: time.Second},
 	}, c)
 	for fam, want := range map[string]time.Duration{"operator": time.Minute, "endpoint": 2 * time.Minute,
 		"functional": 30 * time.Minute, "comprehensive": 2 * time.Hour} {
@@ -205,6 +210,7 @@ horizon_url: http://172.24.4.1/dashboard
 tofu: tofu
 tofurc: /etc/tofurc
 state_dir: ~
+upgrade_watch: {max: 2h, interval: 500ms}
 `
 	require.NoError(t, os.WriteFile("etc/serve.yaml", []byte(yaml), 0o600))
 	c, err := Load("etc/serve.yaml")
@@ -226,6 +232,7 @@ state_dir: ~
 		require.Equal(t, want.d, d, fam)
 	}
 	require.Equal(t, Timeouts{Check: 5 * time.Second, Scenario: 90 * time.Minute}, c.Timeouts)
+	require.Equal(t, UpgradeWatch{Max: 2 * time.Hour, Interval: 500 * time.Millisecond}, c.UpgradeWatch)
 	require.Equal(t, 0.125, c.Jitter)
 	require.Equal(t, "etc/map.yaml", c.ServiceMap)
 	require.Equal(t, "http://172.24.4.1/dashboard", c.HorizonURL)

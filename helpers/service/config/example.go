@@ -51,6 +51,12 @@ timeouts:
   check: 60s
   scenario: 45m
 
+# A passed snapshot (POST /cpulse/snapshot) has its data-plane paths probed until the check of type upgrade
+# on it, which reports the downtime per path; at most this long, a probe of each path this often.
+upgrade_watch:
+  max: 6h
+  interval: 1s
+
 # Each run starts up to this share of its interval late, so clouds do not start together (0% to 50%).
 jitter: 10%
 

@@ -20,7 +20,7 @@ const (
 )
 
 var topKeys = []string{"listen", "token_file", "insecure_no_token", "open_reads", "tls", "history", "max_body",
-	"clouds", "intervals", "timeouts", "jitter", "service_map", "horizon_url", "tofu", "tofurc", "state_dir"}
+	"clouds", "intervals", "timeouts", "jitter", "service_map", "horizon_url", "tofu", "tofurc", "state_dir", "upgrade_watch"}
 
 // top applies the file's top-level mapping to l.cfg.
 func (l *loader) top(root *yaml.Node) error {
@@ -81,6 +81,16 @@ func (l *loader) top(root *yaml.Node) error {
 					c.Timeouts.Check = d
 				} else {
 					c.Timeouts.Scenario = d
+				}
+				return err
+			})
+		case "upgrade_watch":
+			err = l.mapping(v, key, []string{"max", "interval"}, "write it like upgrade_watch: {max: 6h, interval: 1s}", func(k string, v *yaml.Node) error {
+				d, err := l.duration(v, "upgrade_watch."+k, fixTimeout, false)
+				if k == "max" {
+					c.UpgradeWatch.Max = d
+				} else {
+					c.UpgradeWatch.Interval = d
 				}
 				return err
 			})

@@ -258,6 +258,12 @@ func TestDowntime(t *testing.T) {
 		{Name: "metadata/vm-1", Probes: 100, Threshold: 6 * time.Second},
 	}}
 	checks := status.DowntimeChecks(rep)
+	for i := range checks { // the summary line; the watch line is TestDowntimeTimeline's
+		first, watch, ok := strings.Cut(checks[i].Error, "\n")
+		require.True(t, ok, checks[i].Error)
+		assert.True(t, strings.HasPrefix(watch, `watch {"from":"`), watch)
+		checks[i].Error = first
+	}
 	assert.Equal(t, []store.Check{
 		{Name: "downtime/ping/vm-1", Status: "FAIL", Seconds: 8, Error: "down 8.0s, longest 6.0s, 2 outage(s) in 600 probes (threshold 5s)"},
 		{Name: "downtime/ssh/vm-1", Status: "ok", Seconds: 2, Error: "down 2.0s, longest 2.0s, 1 outage(s) in 600 probes (threshold 5s)"},

@@ -13,6 +13,14 @@ import (
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"seconds": formatSeconds,
+	"anyGaps": func(ps []pathView) bool {
+		for _, p := range ps {
+			if len(p.Gaps) > 0 || p.MoreGaps > 0 {
+				return true
+			}
+		}
+		return false
+	},
 }
 
 // stateSymbols are the strip cells' text: the state is never colour alone.
@@ -163,7 +171,7 @@ func failing(r *store.Run) []Failing {
 	seen := map[string]bool{}
 	for _, c := range r.Checks {
 		if c.Status == "FAIL" {
-			out = append(out, Failing{Name: c.Name, Message: c.Error})
+			out = append(out, Failing{Name: c.Name, Message: checkView(c).Error})
 			seen[c.Name] = true
 		}
 	}
@@ -189,5 +197,9 @@ func checkView(c store.Check) CheckView {
 		word = c.Status
 	}
 	class := map[string]string{"ok": "passed", "FAIL": "failed", "skip": "skipped"}[c.Status]
-	return CheckView{Name: c.Name, Status: word, Class: class, Seconds: formatSeconds(c.Seconds), Error: c.Error}
+	msg := c.Error
+	if strings.HasPrefix(c.Name, DowntimePrefix) { // its window and gaps are the timeline's
+		msg = DowntimeSummary(msg)
+	}
+	return CheckView{Name: c.Name, Status: word, Class: class, Seconds: formatSeconds(c.Seconds), Error: msg}
 }
