@@ -47,6 +47,11 @@ func TestFunctional(t *testing.T) {
 // passwords it knew, beside a failing run of the CLI (scanSecretsAround;
 // CLOUDPULSE_SECRET_SCAN=0 runs it directly).
 func TestFunctionalOperatorMode(t *testing.T) {
+	if !testing.Short() {
+		// side by side with the comprehensive pair: its own project, network and range; out of the lab's upgrade
+		t.Parallel()
+		holdLabSteady(t)
+	}
 	if scanSecretsAround(t) {
 		return
 	}

@@ -156,6 +156,8 @@ func TestKilledRunCleanup(t *testing.T) {
 // Lab only (CLOUDPULSE_LAB=1): it interrupts a run on purpose.
 func TestInterruptedRunDestroys(t *testing.T) {
 	_, ctx, c := labCloud(t, "interrupts")
+	t.Parallel() // its victim's run id, network and state directory are its own; out of the lab's upgrade
+	holdLabSteady(t)
 	stateDir, runID := victimRun(t, c)
 
 	victim := startVictim(t, stateDir, runID)

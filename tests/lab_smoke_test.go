@@ -27,6 +27,8 @@ func TestLabSmoke(t *testing.T) {
 	if os.Getenv("CLOUDPULSE_LAB") == "" {
 		t.Skip("lab only: run through `make lab-smoke` (CLOUDPULSE_LAB=1)")
 	}
+	t.Parallel() // its own run, network and range; out of the lab's upgrade and faults
+	holdLabSteady(t)
 	// The admin's view (which host runs a server, its console) through one connection.
 	ac := connect(t, runContext(t, time.Minute), adminCloud(t))
 	cc, err := ac.Compute()

@@ -24,6 +24,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/check"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // observability is Debian's Prometheus and Pushgateway (scripts/obs-deps.sh),
@@ -245,10 +246,11 @@ func cleanupRun(t *testing.T, ctx context.Context, bin, cloudName, gw string) {
 	o.Cloud = cfg
 	o.RunID = scenario.NewRunID()
 	stateDir := t.TempDir()
-	t.Setenv("CLOUDPULSE_STATE_DIR", stateDir)
 	f, err := scenario.NewFunctional(o)
 	require.NoError(t, err)
-	ws, err := f.Workspace()
+	// in stateDir, not through CLOUDPULSE_STATE_DIR: the process's environment is shared by the parallel tests
+	ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: f.Fixture(), RunID: f.RunID(), Vars: f.Vars(),
+		Secrets: f.Secrets(), StateRoot: stateDir})
 	require.NoError(t, err)
 	require.NoError(t, ws.Release()) // as if its run had been killed
 	name := scenario.NamePrefix(o.RunID) + "key"

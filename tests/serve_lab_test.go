@@ -190,6 +190,10 @@ func lastN(s string, n int) string {
 func TestServe(t *testing.T) {
 	cfg, ctx, c := labCloud(t, "kills the service and its")
 	smap := serviceMapPath(t)
+	// beside the other parallel cloud tests: its runs, sweeps and kills are its own, and its Pacemaker fault
+	// fails only the pacemaker operator check, which none of them asserts
+	t.Parallel()
+	holdLabSteady(t)
 	loadServiceMap(t, smap)
 	dir := t.TempDir()
 	built, err := os.ReadFile(buildCpulse(t, ctx))

@@ -28,6 +28,8 @@ import (
 func TestServeTwoInstancesTakeOver(t *testing.T) {
 	cfg, ctx, c := labCloud(t, "kills a service instance and its")
 	smap := serviceMapPath(t)
+	t.Parallel() // its services schedule and kill only their own runs; out of the lab's upgrade and faults
+	holdLabSteady(t)
 	srv, err := pgtest.Start(ctx)
 	if errors.Is(err, pgtest.ErrNoPostgres) {
 		t.Skip(err.Error())

@@ -41,8 +41,10 @@ import (
 //
 //	OS_CLOUD=mycloud go test -count=1 -run 'TestUpgradeExisting$' -timeout 30m ./tests/
 func TestUpgradeExisting(t *testing.T) {
-	// serial: a third apply beside the two comprehensive ones overloads the lab's nova-api
 	cfg := cloudConfig(t)
+	// beside the other parallel cloud tests (go test -parallel, GOMAXPROCS by default: two at a time on the lab)
+	t.Parallel()
+	holdLabSteady(t)
 	o, err := scenario.FromEnv()
 	require.NoError(t, err)
 	o.Cloud = cfg
