@@ -25,4 +25,5 @@ if command -v pg_lsclusters >/dev/null; then
   done
 fi
 have || { echo "pg-deps.sh: installed, but /usr/lib/postgresql/*/bin/pg_ctl or the user postgres is missing" >&2; exit 1; }
-echo "pg-deps.sh: $(/usr/lib/postgresql/*/bin/postgres --version | head -1)"
+postgres=(/usr/lib/postgresql/*/bin/postgres)
+echo "pg-deps.sh: $("${postgres[-1]}" --version | head -1)"
