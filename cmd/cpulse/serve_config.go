@@ -18,6 +18,7 @@ type serveConfig struct {
 	tofu, tofurc           string
 	serviceMap, horizonURL string
 	checkTimeout           time.Duration
+	stateKey               []byte // state_key_file's secret (PostgreSQL history only)
 }
 
 // loadServeConfig reads FILE (config.Load: bad input refused as FILE:LINE:
@@ -43,6 +44,11 @@ func loadServeConfig(path string) (*serveConfig, error) {
 	}
 	for _, cl := range c.Clouds {
 		o.Clouds = append(o.Clouds, cl.Name)
+	}
+	if c.StateKeyFile != "" {
+		if sc.stateKey, err = c.StateKey(); err != nil {
+			return nil, err
+		}
 	}
 	if !c.InsecureNoToken || c.TokenFile != "" {
 		if c.TokenFile == "" {

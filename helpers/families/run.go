@@ -13,6 +13,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/operator"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // Request is one run of a family on one cloud.
@@ -31,6 +32,9 @@ type Request struct {
 	// ReportPath is CLOUDPULSE_REPORT: functional's report there, other
 	// scenarios' next to it (x.json → x-comprehensive.json) when several run.
 	ReportPath string
+	// State, when set, keeps the scenarios' state in PostgreSQL (the
+	// service on a shared history); nil: in the local workspace.
+	State *tf.PGState
 }
 
 // Outcome is what a run found.
@@ -141,7 +145,7 @@ func (p *Plan) Run(ctx context.Context) (Outcome, error) {
 			path = strings.TrimSuffix(path, ".json") + "-" + s.Name() + ".json"
 		}
 		out.RunIDs = append(out.RunIDs, s.RunID())
-		results, sres := RunScenario(ctx, c, s, ScenarioOptions{Logf: req.Logf, OnResult: onResult, OnRunID: req.OnRunID, ReportPath: path})
+		results, sres := RunScenario(ctx, c, s, ScenarioOptions{Logf: req.Logf, OnResult: onResult, OnRunID: req.OnRunID, ReportPath: path, State: req.State})
 		out.Results = append(out.Results, results...)
 		if sres.Timeline != nil {
 			for _, st := range sres.Timeline.Steps() {

@@ -1,0 +1,69 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cloudpulse/cloudpulse/helpers/cloud"
+	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
+)
+
+// FromState cleans up a run whose workspace was rebuilt from its state in
+// PostgreSQL (tf.RebuildWorkspace): destroy through tofu first — the state
+// knows what the run created —, then the sweep by run id as a safety net (a
+// create the killed run had sent but not yet recorded), then destroy once more
+// if the first failed (a resource of the sweep's may have blocked it). When
+// nothing of the run is left, the workspace and the run's schema are removed;
+// otherwise they stay for the next try.
+func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, w io.Writer) error {
+	start := time.Now()
+	runCfg, runCloud, vars, err := runCloudOf(ctx, cfg, c, ws)
+	if err != nil {
+		return err
+	}
+	r, err := runnerOf(runCfg, vars, ws)
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	if err = r.Init(dctx); err == nil {
+		err = r.Destroy(dctx)
+	}
+	result := "ok"
+	if err != nil {
+		result = fmt.Sprintf("FAILED (sweep, then destroy again): %v", err)
+	}
+	fmt.Fprintf(w, "cleanup: run %s: destroyed through tofu from its state in PostgreSQL in %.1fs: %s\n", ws.RunID, time.Since(t0).Seconds(), result)
+	swept, serr := sweep(ctx, runCloud, ws.RunID, func([]scenario.Resource) {})
+	fmt.Fprintf(w, "cleanup: run %s: safety net: deleted %d more resources through the APIs\n", ws.RunID, len(swept))
+	if err != nil {
+		t0 = time.Now()
+		err = tf.DestroyWithRetry(dctx, r, 0)
+		result = "ok"
+		if err != nil {
+			result = "FAILED (state kept in PostgreSQL)"
+		}
+		fmt.Fprintf(w, "cleanup: run %s: destroy again %.1fs %s\n", ws.RunID, time.Since(t0).Seconds(), result)
+	}
+	if err := errors.Join(err, serr); err != nil {
+		return err
+	}
+	left, err := scenario.Leftovers(ctx, runCloud, ws.RunID)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("still there after destroy and sweep: %v", left)
+	}
+	if err := ws.Remove(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "cleanup: run %s: clean in %.1fs (state and schema %s dropped)\n", ws.RunID, time.Since(start).Seconds(), tf.SchemaName(ws.RunID))
+	return nil
+}
