@@ -1,10 +1,12 @@
 package cleanup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"time"
 
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
@@ -25,7 +27,8 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	if err != nil {
 		return err
 	}
-	r, err := runnerOf(runCfg, vars, ws)
+	var tofuLog bytes.Buffer
+	r, err := runnerOf(runCfg, vars, ws, &tofuLog)
 	if err != nil {
 		return err
 	}
@@ -35,7 +38,7 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	if err = r.Init(dctx); err == nil {
 		err = r.Destroy(dctx)
 	}
-	result := "ok"
+	result := "ok, " + destroyed(tofuLog.String())
 	if err != nil {
 		result = fmt.Sprintf("FAILED (sweep, then destroy again): %v", err)
 	}
@@ -45,7 +48,7 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	if err != nil {
 		t0 = time.Now()
 		err = tf.DestroyWithRetry(dctx, r, 0)
-		result = "ok"
+		result = "ok, " + destroyed(tofuLog.String())
 		if err != nil {
 			result = "FAILED (state kept in PostgreSQL)"
 		}
@@ -66,4 +69,15 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	}
 	fmt.Fprintf(w, "cleanup: run %s: clean in %.1fs (state and schema %s dropped)\n", ws.RunID, time.Since(start).Seconds(), tf.SchemaName(ws.RunID))
 	return nil
+}
+
+var destroyComplete = regexp.MustCompile(`Destroy complete! Resources: (\d+) destroyed`)
+
+// destroyed is what tofu's last destroy said it destroyed, from its output.
+func destroyed(out string) string {
+	m := destroyComplete.FindAllStringSubmatch(out, -1)
+	if len(m) == 0 {
+		return "destroyed count unknown"
+	}
+	return m[len(m)-1][1] + " resources destroyed"
 }

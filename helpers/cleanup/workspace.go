@@ -105,7 +105,7 @@ func workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 			fmt.Fprintf(stdout, "cleanup: run %s: the sweep left errors (destroy goes on): %v\n", ws.RunID, serr)
 		}
 	}
-	r, err := runnerOf(runCfg, vars, ws)
+	r, err := runnerOf(runCfg, vars, ws, nil)
 	if err != nil {
 		return err
 	}
@@ -173,9 +173,9 @@ func runCloudOf(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.W
 	return runCfg, runCloud, vars, nil
 }
 
-// runnerOf runs tofu in ws on runCfg; operator-mode runs need OS_CLOUD
-// emptied, as when they were applied.
-func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace) (tf.Runner, error) {
+// runnerOf runs tofu in ws on runCfg (its output, redacted, to log if not
+// nil); operator-mode runs need OS_CLOUD emptied, as when they were applied.
+func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace, log io.Writer) (tf.Runner, error) {
 	tools, err := tf.FindTools()
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace) (tf.R
 	if op, _ := vars["create_project"].(bool); op {
 		env["OS_CLOUD"] = ""
 	}
-	return tf.NewExec(ws, tools, env, nil)
+	return tf.NewExec(ws, tools, env, log)
 }
 
 // sweep is scenario.Sweep, telling saw what it found before deleting.
