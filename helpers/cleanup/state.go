@@ -15,12 +15,13 @@ import (
 )
 
 // FromState cleans up a run whose workspace was rebuilt from its state in
-// PostgreSQL (tf.RebuildWorkspace): destroy through tofu first — the state
-// knows what the run created —, then the sweep by run id as a safety net (a
-// create the killed run had sent but not yet recorded), then destroy once more
-// if the first failed (a resource of the sweep's may have blocked it). When
-// nothing of the run is left, the workspace and the run's schema are removed;
-// otherwise they stay for the next try.
+// PostgreSQL (tf.RebuildWorkspace). What the run created but its state does
+// not know (a killed apply had sent the create, say a floating IP, which keeps
+// the router's interface in use and would stall the destroy) is deleted
+// through the APIs first; then destroy through tofu — the state knows the
+// rest —; then the sweep by run id as a safety net, and destroy once more if
+// the first failed. When nothing of the run is left, the workspace and the
+// run's schema are removed; otherwise they stay for the next try.
 func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, w io.Writer) error {
 	start := time.Now()
 	runCfg, runCloud, vars, err := runCloudOf(ctx, cfg, c, ws)
@@ -34,10 +35,27 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
 	defer cancel()
-	t0 := time.Now()
-	if err = r.Init(dctx); err == nil {
-		err = r.Destroy(dctx)
+	if err := r.Init(dctx); err != nil {
+		return err
 	}
+	known, err := r.StateIDs(dctx)
+	if err != nil {
+		return err
+	}
+	found, ferr := scenario.Find(ctx, runCloud, ws.RunID)
+	var unknown []scenario.Resource
+	for _, res := range found {
+		if !known[res.ID] {
+			unknown = append(unknown, res)
+		}
+	}
+	gone, derr := scenario.Delete(ctx, runCloud, unknown)
+	fmt.Fprintf(w, "cleanup: run %s: its state holds %d resources; first deleted %d of the run's that it does not know through the APIs: %v\n", ws.RunID, len(known), len(gone), gone)
+	if err := errors.Join(ferr, derr); err != nil { // destroy goes on
+		fmt.Fprintf(w, "cleanup: run %s: deleting what the state does not know left errors (destroy goes on): %v\n", ws.RunID, err)
+	}
+	t0 := time.Now()
+	err = r.Destroy(dctx)
 	result := "ok, " + destroyed(tofuLog.String())
 	if err != nil {
 		result = fmt.Sprintf("FAILED (sweep, then destroy again): %v", err)

@@ -175,7 +175,7 @@ func runCloudOf(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.W
 
 // runnerOf runs tofu in ws on runCfg (its output, redacted, to log if not
 // nil); operator-mode runs need OS_CLOUD emptied, as when they were applied.
-func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace, log io.Writer) (tf.Runner, error) {
+func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace, log io.Writer) (*tf.Exec, error) {
 	tools, err := tf.FindTools()
 	if err != nil {
 		return nil, err

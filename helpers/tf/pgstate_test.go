@@ -57,6 +57,9 @@ func TestPGStateRebuiltElsewhereDestroysFromTheState(t *testing.T) {
 	require.NoError(t, r.Init(ctx))
 	require.NoError(t, r.Apply(ctx))
 	require.FileExists(t, f.marker)
+	ids, err := r.(*tf.Exec).StateIDs(ctx)
+	require.NoError(t, err)
+	assert.Len(t, ids, 1, "the marker's id, read from the state in PostgreSQL")
 	local, _ := filepath.Glob(filepath.Join(f.ws.Dir, "*.tfstate*"))
 	assert.Empty(t, local, "no local state")
 
