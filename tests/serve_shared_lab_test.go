@@ -2,10 +2,14 @@ package tests
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,14 +19,19 @@ import (
 
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store/pgtest"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // TestServeTwoInstancesTakeOver runs two real `cpulse serve` processes, A and
 // B, on one PostgreSQL history (a throwaway cluster on loopback), each with a
-// state directory of its own (as on two hosts). A functional run posted to A
-// is SIGKILLed with A mid-apply; B sees A's heartbeat stop, marks the run
-// interrupted and cleans it up (no workspace of that run on B: by the run id's
-// tags through the APIs), so nothing tagged with the run id remains.
+// state directory of its own (as on two hosts) and the same state_key_file.
+// A functional run posted to A keeps its OpenTofu state in the pg backend
+// (schema cloudpulse_<run id>, nothing in A's workspace) and is SIGKILLed with
+// A mid-apply, once that state holds something; B sees A's heartbeat stop,
+// marks the run interrupted, rebuilds the run's workspace from the embedded
+// fixture and the variables recorded in PostgreSQL and destroys through tofu
+// from the state (then sweeps by the run id's tags as a safety net), so
+// nothing tagged with the run id remains and the run's schema is dropped.
 //
 // Lab only (CLOUDPULSE_LAB=1).
 func TestServeTwoInstancesTakeOver(t *testing.T) {
@@ -47,6 +56,17 @@ func TestServeTwoInstancesTakeOver(t *testing.T) {
 	token := "serve-shared-" + scenario.NewRunID()
 	tokenFile := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	stateKey := filepath.Join(dir, "state.key") // one file for both, as copied to every host
+	require.NoError(t, os.WriteFile(stateKey, []byte(strings.Repeat("5e", 32)+"\n"), 0o600))
+	db, err := sql.Open("pgx", history)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	// stateBytes is the size of the run's state in PostgreSQL; 0: none yet.
+	stateBytes := func(runID string) int {
+		var n int
+		_ = db.QueryRowContext(ctx, `SELECT coalesce(octet_length(data), 0) FROM `+tf.SchemaName(runID)+`.states WHERE name = 'default'`).Scan(&n)
+		return n
+	}
 	instance := func(name string) *served {
 		config := filepath.Join(dir, name+".yaml")
 		require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
@@ -55,9 +75,10 @@ clouds: [%s]
 intervals: {endpoint: 0, operator: 0, functional: 0, comprehensive: 0}
 timeouts: {check: 60s, scenario: 15m}
 history: {path: %q, retention: 24h}
+state_key_file: %s
 state_dir: %s
 service_map: %s
-`, tokenFile, cfg.Name, history, filepath.Join(dir, name, "runs"), smap)), 0o600))
+`, tokenFile, cfg.Name, history, stateKey, filepath.Join(dir, name, "runs"), smap)), 0o600))
 		return startServe(t, bin, config, token)
 	}
 	a, b := instance("a"), instance("b")
@@ -83,7 +104,21 @@ service_map: %s
 		ok, err := killPoints[0].reached(ctx, c, runID)
 		return err == nil && ok
 	})
-	time.Sleep(5 * time.Second) // deeper into the apply
+	// OpenTofu writes a remote state while it applies (not after each
+	// resource): kill once it holds what was created so far.
+	var first int
+	waitUntil(t, ctx, 5*time.Minute, "the victim's state in PostgreSQL to hold its first resources", a, func() bool {
+		n := stateBytes(runID)
+		if first == 0 {
+			first = n
+		}
+		ok, err := killPoints[1].reached(ctx, c, runID)
+		return n > 0 && (n > first || (err == nil && ok))
+	})
+	t.Logf("run %s: state in PostgreSQL schema %s, %d bytes (encrypted)", runID, tf.SchemaName(runID), stateBytes(runID))
+	assert.Contains(t, a.log.String(), "state in PostgreSQL (schema "+tf.SchemaName(runID)+")")
+	local, _ := filepath.Glob(filepath.Join(dir, "a", "runs", "*", "fixtures", "*", "*.tfstate*"))
+	assert.Empty(t, local, "no state in A's workspace")
 	require.NoError(t, syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL))
 	<-a.exited
 	killed := time.Now()
@@ -101,5 +136,30 @@ service_map: %s
 		rest, err := scenario.Leftovers(ctx, c, runID)
 		return err == nil && len(rest) == 0
 	})
-	t.Logf("nothing tagged %s remains, %.0fs after the kill; B said (last 10 lines):\n%s", runID, time.Since(killed).Seconds(), lastN(b.log.String(), 10))
+	t.Logf("nothing tagged %s remains, %.0fs after the kill", runID, time.Since(killed).Seconds())
+	waitUntil(t, ctx, 2*time.Minute, "B to drop the run's schema", b, func() bool {
+		var n int
+		return db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1`, tf.SchemaName(runID)).Scan(&n) == nil && n == 0
+	})
+	said := b.log.String()
+	assert.Contains(t, said, "cleanup: run "+runID+": no workspace here; rebuilt it from fixtures/functional and its state in PostgreSQL (schema "+tf.SchemaName(runID)+")")
+	m := regexp.MustCompile(`cleanup: run ` + runID + `: destroyed through tofu from its state in PostgreSQL in ([0-9.]+)s: ok, ([0-9]+) resources destroyed`).FindStringSubmatch(said)
+	if assert.NotNil(t, m, "B destroys through tofu from the state") {
+		n, _ := strconv.Atoi(m[2])
+		assert.Positive(t, n, "the state B destroyed from held the run's resources")
+		t.Logf("B destroyed %s resources through tofu in %ss", m[2], m[1])
+	}
+	assert.NotContains(t, said, "cleanup: run "+runID+": no workspace; deleted", "not by tags alone")
+	t.Logf("B said (cleanup lines):\n%s", grepLines(said, "cleanup: run "+runID))
+}
+
+// grepLines are the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/service"
 	"github.com/cloudpulse/cloudpulse/helpers/service/store"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // runServe is cpulse serve --config FILE: the checks as a service until
@@ -67,6 +68,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.opts.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	sc.opts.Logger = log
 	runner := service.FamilyRunner{Clouds: clouds, Admin: sc.admin, CheckTimeout: sc.checkTimeout, ServiceMap: sc.serviceMap, HorizonURL: sc.horizonURL, Logger: log}
+	if store.IsPostgresURL(sc.historyPath) {
+		// scenario state in the same database (pg backend), so a live instance can destroy a dead one's runs
+		runner.State = &tf.PGState{ConnStr: sc.historyPath, Secret: sc.stateKey}
+		defer runner.State.Close()
+	}
 	sc.opts.Cleanup = runner.Cleanup(sc.stateDir)
 	// POST /cpulse/snapshot: each snapshot's state directory (secret: 0700/0600) under the state directory
 	sc.opts.Upgrade, sc.opts.SnapshotDir = runner, filepath.Join(sc.stateDir, "snapshots")
@@ -93,7 +99,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sc.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "clouds", strings.Join(sc.opts.Clouds, ","), "history", st.Path(), "state_dir", sc.stateDir)
+	scenarioState := "state_dir"
+	if runner.State != nil {
+		scenarioState = "postgresql"
+	}
+	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "clouds", strings.Join(sc.opts.Clouds, ","), "history", st.Path(), "state_dir", sc.stateDir, "scenario_state", scenarioState)
 	fmt.Fprintf(stdout, "cpulse serve: listening on %s://%s\n", scheme, ln.Addr())
 	return svc.Serve(ctx, ln, sc.tlsCert, sc.tlsKey)
 }

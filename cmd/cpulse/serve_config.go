@@ -19,6 +19,7 @@ type serveConfig struct {
 	serviceMap, horizonURL string
 	checkTimeout           time.Duration
 	admin                  map[string]bool // clouds declared admin: true
+	stateKey               []byte          // state_key_file's secret (PostgreSQL history only)
 }
 
 // loadServeConfig reads FILE (config.Load: bad input refused as FILE:LINE:
@@ -47,6 +48,11 @@ func loadServeConfig(path string) (*serveConfig, error) {
 	for _, cl := range c.Clouds {
 		o.Clouds = append(o.Clouds, cl.Name)
 		sc.admin[cl.Name] = cl.Admin
+	}
+	if c.StateKeyFile != "" {
+		if sc.stateKey, err = c.StateKey(); err != nil {
+			return nil, err
+		}
 	}
 	if !c.InsecureNoToken || c.TokenFile != "" {
 		if c.TokenFile == "" {

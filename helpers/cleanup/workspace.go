@@ -75,23 +75,9 @@ func WorkspaceFound(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *
 
 func workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace, dryRun bool, stdout io.Writer, saw func([]scenario.Resource)) error {
 	start := time.Now()
-	// The run's own cloud (recorded in its variables) destroys it; operator-mode
-	// runs need OS_CLOUD emptied, as when they were applied.
-	runCfg, runCloud := cfg, c
-	vars, err := ws.Vars()
+	runCfg, runCloud, vars, err := runCloudOf(ctx, cfg, c, ws)
 	if err != nil {
 		return err
-	}
-	if name, _ := vars["cloud"].(string); name != "" && name != cfg.Name {
-		if runCfg, err = cloud.Load(name); err != nil {
-			return err
-		}
-		cctx, cancel := context.WithTimeout(ctx, time.Minute)
-		runCloud, err = runCfg.Connect(cctx)
-		cancel()
-		if err != nil {
-			return err
-		}
 	}
 	valid := tf.ValidRunID(ws.RunID) == nil
 	if !valid {
@@ -119,15 +105,7 @@ func workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 			fmt.Fprintf(stdout, "cleanup: run %s: the sweep left errors (destroy goes on): %v\n", ws.RunID, serr)
 		}
 	}
-	tools, err := tf.FindTools()
-	if err != nil {
-		return err
-	}
-	env := runCfg.TerraformEnv()
-	if op, _ := vars["create_project"].(bool); op {
-		env["OS_CLOUD"] = ""
-	}
-	r, err := tf.NewExec(ws, tools, env, nil)
+	r, err := runnerOf(runCfg, vars, ws, nil)
 	if err != nil {
 		return err
 	}
@@ -169,6 +147,44 @@ func workspace(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	}
 	fmt.Fprintf(stdout, "cleanup: run %s: clean in %.1fs\n", ws.RunID, time.Since(start).Seconds())
 	return nil
+}
+
+// runCloudOf is the cloud that destroys ws's run: its own (recorded in its
+// variables), else cfg; and the run's variables.
+func runCloudOf(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Workspace) (*cloud.Config, *cloud.Cloud, map[string]any, error) {
+	vars, err := ws.Vars()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	name, _ := vars["cloud"].(string)
+	if name == "" || name == cfg.Name {
+		return cfg, c, vars, nil
+	}
+	runCfg, err := cloud.Load(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	runCloud, err := runCfg.Connect(cctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return runCfg, runCloud, vars, nil
+}
+
+// runnerOf runs tofu in ws on runCfg (its output, redacted, to log if not
+// nil); operator-mode runs need OS_CLOUD emptied, as when they were applied.
+func runnerOf(runCfg *cloud.Config, vars map[string]any, ws *tf.Workspace, log io.Writer) (*tf.Exec, error) {
+	tools, err := tf.FindTools()
+	if err != nil {
+		return nil, err
+	}
+	env := runCfg.TerraformEnv()
+	if op, _ := vars["create_project"].(bool); op {
+		env["OS_CLOUD"] = ""
+	}
+	return tf.NewExec(ws, tools, env, log)
 }
 
 // sweep is scenario.Sweep, telling saw what it found before deleting.

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/operator"
 	"github.com/cloudpulse/cloudpulse/helpers/report"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // Request is one run of a family on one cloud.
@@ -36,6 +37,9 @@ type Request struct {
 	// checks that need the role fail instead of skipping when the token has
 	// none: a credential that lost the role is a finding, not a quiet skip.
 	RequireAdmin bool
+	// State, when set, keeps the scenarios' state in PostgreSQL (the
+	// service on a shared history); nil: in the local workspace.
+	State *tf.PGState
 }
 
 // Outcome is what a run found.
@@ -149,7 +153,7 @@ func (p *Plan) Run(ctx context.Context) (Outcome, error) {
 			path = strings.TrimSuffix(path, ".json") + "-" + s.Name() + ".json"
 		}
 		out.RunIDs = append(out.RunIDs, s.RunID())
-		results, sres := RunScenario(ctx, c, s, ScenarioOptions{Logf: req.Logf, OnResult: onResult, OnRunID: req.OnRunID, ReportPath: path})
+		results, sres := RunScenario(ctx, c, s, ScenarioOptions{Logf: req.Logf, OnResult: onResult, OnRunID: req.OnRunID, ReportPath: path, State: req.State})
 		out.Results = append(out.Results, results...)
 		if sres.Timeline != nil {
 			for _, st := range sres.Timeline.Steps() {

@@ -26,6 +26,8 @@ type ScenarioOptions struct {
 	OnRunID func(runID string)
 	// ReportPath, when set, gets the run's summary as JSON (CLOUDPULSE_REPORT).
 	ReportPath string
+	// State, when set, keeps the run's state in PostgreSQL (tf.Workspace.UsePG).
+	State *tf.PGState
 }
 
 // RunScenario runs one scenario through terraform-exec: its checks, named
@@ -69,6 +71,11 @@ func RunScenario(ctx context.Context, c *cloud.Cloud, s scenario.Scenario, o Sce
 	if err != nil {
 		return finish(nil, err), sres
 	}
+	if o.State != nil {
+		if err := ws.UsePG(ctx, o.State, s.Fixture()); err != nil {
+			return finish(nil, errors.Join(err, ws.Remove())), sres
+		}
+	}
 	if o.OnRunID != nil {
 		o.OnRunID(s.RunID())
 	}
@@ -77,7 +84,11 @@ func RunScenario(ctx context.Context, c *cloud.Cloud, s scenario.Scenario, o Sce
 	if err != nil {
 		return finish(nil, err), sres
 	}
-	logf("run %s, state in %s", s.RunID(), ws.Root)
+	if o.State != nil {
+		logf("run %s, workspace in %s, state in PostgreSQL (schema %s)", s.RunID(), ws.Root, tf.SchemaName(s.RunID()))
+	} else {
+		logf("run %s, state in %s", s.RunID(), ws.Root)
+	}
 	sres = scenario.Run(ctx, c, s, r, scenario.Hooks{Logf: logf, OnResult: func(r check.Result) {
 		logf("%-36s %s %s", r.Name, r.Status(), OneLineDetail(r))
 		if o.OnResult != nil {

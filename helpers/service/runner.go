@@ -11,6 +11,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/families"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // FamilyRunner runs families through helpers/families, as cpulse check does.
@@ -21,6 +22,9 @@ type FamilyRunner struct {
 	ServiceMap   string
 	HorizonURL   string
 	Logger       *slog.Logger
+	// State, when set, keeps scenario state in PostgreSQL (a shared history),
+	// so that another instance can destroy a run from it.
+	State *tf.PGState
 }
 
 // Run is a RunFunc.
@@ -34,7 +38,7 @@ func (f FamilyRunner) Run(ctx context.Context, cloudName, family string, p Progr
 		log = slog.New(slog.DiscardHandler)
 	}
 	return families.Run(ctx, families.Request{Cloud: cfg, Family: family, Timeout: f.CheckTimeout,
-		ServiceMap: f.ServiceMap, HorizonURL: f.HorizonURL, OnResult: p.OnResult, OnRunID: p.OnRunID,
+		ServiceMap: f.ServiceMap, HorizonURL: f.HorizonURL, OnResult: p.OnResult, OnRunID: p.OnRunID, State: f.State,
 		RequireAdmin: f.Admin[cloudName],
 		Logf: func(format string, args ...any) {
 			log.Info(fmt.Sprintf(format, args...), "cloud", cloudName, "type", family)
@@ -50,7 +54,7 @@ func (f FamilyRunner) Cleanup(stateDir string) func(ctx context.Context, cloudNa
 			return fmt.Errorf("cloud %q is not configured", cloudName)
 		}
 		w := &logWriter{log: f.Logger}
-		return cleanup.Runs(ctx, cfg, stateDir, runIDs, w)
+		return cleanup.RunsWithState(ctx, cfg, stateDir, runIDs, f.State, w)
 	}
 }
 

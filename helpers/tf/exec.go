@@ -103,6 +103,9 @@ func (e *Exec) Destroy(ctx context.Context) error {
 	if n := e.ws.Parallelism; n > 0 {
 		opts = append(opts, tfexec.Parallelism(n))
 	}
+	if e.ws.pg != nil { // a killed run's orphaned tofu may still hold the state's lock
+		opts = append(opts, tfexec.LockTimeout(PGLockTimeout.String()))
+	}
 	return e.run("destroy", func() error { return e.tf.Destroy(ctx, opts...) })
 }
 

@@ -55,13 +55,24 @@ func (w *Workspace) stateKey() (string, error) {
 // encrypts the state (and reads it back) with the passphrase of StateKeyFile.
 // Empty when the workspace has no key. Terraform ignores TF_ENCRYPTION: with
 // it the state is written plain (and protected by the file modes alone).
+//
+// A workspace whose state is in PostgreSQL (AttachPG) also gets PG_CONN_STR
+// and PG_SCHEMA_NAME for the pg backend.
 func (w *Workspace) Env() (map[string]string, error) {
+	env, err := w.pgEnv()
+	if err != nil {
+		return nil, err
+	}
+	if env == nil {
+		env = map[string]string{}
+	}
 	key, err := w.stateKey()
 	if err != nil || key == "" {
-		return map[string]string{}, err
+		return env, err
 	}
 	w.Secrets().Add(key)
-	return map[string]string{"TF_ENCRYPTION": encryptionConfig(key)}, nil
+	env["TF_ENCRYPTION"] = encryptionConfig(key)
+	return env, nil
 }
 
 // encryptionConfig is OpenTofu's encryption block for passphrase key.

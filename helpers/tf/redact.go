@@ -160,6 +160,8 @@ var secretEnv = map[string]bool{
 	"OS_APPLICATION_CREDENTIAL_SECRET": true,
 	"OS_CLIENT_SECRET":                 true,
 	"TF_ENCRYPTION":                    true,
+	"PG_CONN_STR":                      true,
+	"PGPASSWORD":                       true,
 }
 
 // IsSecretName reports whether a variable (environment or fixture) named

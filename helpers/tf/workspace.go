@@ -1,6 +1,7 @@
 package tf
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // VarFile is the name of the variables file written into every workspace.
@@ -35,6 +37,7 @@ type Workspace struct {
 	Parallelism int
 
 	secrets *Secrets
+	pg      *PGState // the state is in PostgreSQL (AttachPG); nil: local
 }
 
 // WorkspaceOptions say what to copy and where.
@@ -237,7 +240,16 @@ func (w *Workspace) Vars() (map[string]any, error) {
 
 // Remove deletes the workspace; call it only after a successful destroy.
 // The live lock is given back after the directory is gone.
-func (w *Workspace) Remove() error { return errors.Join(os.RemoveAll(w.Root), w.Release()) }
+// A state in PostgreSQL goes with it (the run's schema is dropped).
+func (w *Workspace) Remove() error {
+	var dropErr error
+	if w.pg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		dropErr = w.pg.Drop(ctx, w.RunID)
+		cancel()
+	}
+	return errors.Join(dropErr, os.RemoveAll(w.Root), w.Release())
+}
 
 // fixtureSource finds a fixture: one relative to the repository
 // ("fixtures/functional") in the checkout or, without one, in the binary; an

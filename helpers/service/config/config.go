@@ -36,6 +36,11 @@ type Config struct {
 	// UpgradeWatch bounds the watch of a passed snapshot's data-plane paths
 	// (until the check of type upgrade on it).
 	UpgradeWatch UpgradeWatch
+	// StateKeyFile is the secret every instance on a PostgreSQL history
+	// shares (mode 0600): runs' state is then in PostgreSQL, encrypted with a
+	// passphrase derived from it. Required with a postgres:// history, refused
+	// without one.
+	StateKeyFile string
 }
 
 // UpgradeWatch is how long a snapshot is watched at most, and how often each
@@ -97,6 +102,22 @@ func (c *Config) Cloud(name string) (Cloud, bool) {
 	}
 	return Cloud{}, false
 }
+
+// StateKey reads the shared state secret from StateKeyFile (surrounding space trimmed).
+func (c *Config) StateKey() ([]byte, error) {
+	b, err := os.ReadFile(c.StateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read state key: %w", err)
+	}
+	k := strings.TrimSpace(string(b))
+	if len(k) < minStateKey {
+		return nil, fmt.Errorf("read state key: %s holds %d characters, want %d or more", c.StateKeyFile, len(k), minStateKey)
+	}
+	return []byte(k), nil
+}
+
+// minStateKey is the shortest state key accepted (openssl rand -hex 32 makes 64).
+const minStateKey = 32
 
 // Token reads the bearer token from TokenFile (surrounding space trimmed).
 // It is read on each call, so a rotated file takes effect without a restart.

@@ -20,7 +20,8 @@ func inDir(t *testing.T) string {
 	for name, f := range map[string]struct {
 		text string
 		mode os.FileMode
-	}{"token": {"  s3cret\n", 0o600}, "open": {"s3cret", 0o644}, "empty": {"\n \n", 0o600}, "c.pem": {"x", 0o600}} {
+	}{"token": {"  s3cret\n", 0o600}, "open": {"s3cret", 0o644}, "empty": {"\n \n", 0o600}, "c.pem": {"x", 0o600},
+		"state.key": {strings.Repeat("ab", 32) + "\n", 0o600}, "short.key": {"0123456789", 0o600}, "open.key": {strings.Repeat("ab", 32), 0o644}} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, []byte(f.text), f.mode))
 		require.NoError(t, os.Chmod(p, f.mode))
@@ -35,7 +36,7 @@ func load(t *testing.T, yaml string) (*Config, error) {
 	return Load("serve.yaml")
 }
 
-const known = "known: listen, token_file, insecure_no_token, open_reads, tls, history, max_body, clouds, intervals, timeouts, jitter, service_map, horizon_url, tofu, tofurc, state_dir, upgrade_watch"
+const known = "known: listen, token_file, insecure_no_token, open_reads, tls, history, max_body, clouds, intervals, timeouts, jitter, service_map, horizon_url, tofu, tofurc, state_dir, upgrade_watch, state_key_file"
 
 func TestLoadInvalid(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
@@ -246,10 +247,36 @@ upgrade_watch: {max: 2h, interval: 500ms}
 
 func TestLoadHistoryPostgres(t *testing.T) {
 	inDir(t)
-	c, err := load(t, "token_file: token\nclouds: [lab]\nhistory: {path: \"postgres://cp@db.example:5432/cloudpulse?sslmode=verify-full\"}\n")
+	c, err := load(t, "token_file: token\nclouds: [lab]\nhistory: {path: \"postgres://cp@db.example:5432/cloudpulse?sslmode=verify-full\"}\nstate_key_file: state.key\n")
 	require.NoError(t, err)
+	require.Equal(t, "state.key", c.StateKeyFile)
+	key, err := c.StateKey()
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("ab", 32), string(key), "trimmed")
 	require.Equal(t, "postgres://cp@db.example:5432/cloudpulse?sslmode=verify-full", c.History.Path, "a URL is not a relative path")
 	require.Equal(t, "cloudpulse-state", c.StateDir, "default: next to the configuration")
+}
+
+func TestLoadStateKeyFileInvalid(t *testing.T) {
+	const pg = "token_file: token\nclouds: [lab]\nhistory: {path: \"postgres://cp@db.example:5432/cloudpulse\"}\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"postgres without key", pg,
+			`serve.yaml:3: history.path is PostgreSQL, so scenario state is kept there, and state_key_file is not set (set state_key_file; write one random secret and copy the same file to every instance: umask 077; openssl rand -hex 32 > /etc/cloudpulse/state.key)`},
+		{"sqlite with key", "token_file: token\nclouds: [lab]\nstate_key_file: state.key\n",
+			`serve.yaml:3: state_key_file is set but the history is SQLite: runs keep their state in state_dir, each with a key of its own (remove it, or put the history on postgres://)`},
+		{"missing", pg + "state_key_file: nope.key\n",
+			`serve.yaml:4: state_key_file nope.key: no such file or directory (write one random secret and copy the same file to every instance: umask 077; openssl rand -hex 32 > nope.key)`},
+		{"open to others", pg + "state_key_file: open.key\n",
+			`serve.yaml:4: state_key_file open.key has mode 0644: readable by group or others (chmod 600 open.key)`},
+		{"too short", pg + "state_key_file: short.key\n",
+			`serve.yaml:4: state_key_file short.key is too short: want 32 characters or more (write one random secret and copy the same file to every instance: umask 077; openssl rand -hex 32 > short.key)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inDir(t)
+			_, err := load(t, tc.yaml)
+			require.EqualError(t, err, tc.want)
+		})
+	}
 }
 
 func TestLoadInsecureLoopback(t *testing.T) {

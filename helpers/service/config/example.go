@@ -23,6 +23,10 @@ open_reads: [healthz, metrics]
 # Run history (SQLite). Runs queued longer ago than retention are deleted; 0 keeps everything.
 # Two or more instances share one PostgreSQL database instead (each scheduled check runs once):
 #   path: postgres://cloudpulse@db.example:5432/cloudpulse?sslmode=verify-full  (password: ~/.pgpass or PGPASSWORD)
+# Scenario state then goes to that database too (OpenTofu's pg backend, a schema per run), so a live
+# instance destroys a dead one's runs; it is encrypted with keys derived from state_key_file, one
+# secret that every instance shares (mode 0600): umask 077; openssl rand -hex 32 > /etc/cloudpulse/state.key
+# state_key_file: /etc/cloudpulse/state.key
 history:
   path: /var/lib/cloudpulse/history.db
   retention: 720h

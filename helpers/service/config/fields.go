@@ -20,7 +20,7 @@ const (
 )
 
 var topKeys = []string{"listen", "token_file", "insecure_no_token", "open_reads", "tls", "history", "max_body",
-	"clouds", "intervals", "timeouts", "jitter", "service_map", "horizon_url", "tofu", "tofurc", "state_dir", "upgrade_watch"}
+	"clouds", "intervals", "timeouts", "jitter", "service_map", "horizon_url", "tofu", "tofurc", "state_dir", "upgrade_watch", "state_key_file"}
 
 // top applies the file's top-level mapping to l.cfg.
 func (l *loader) top(root *yaml.Node) error {
@@ -109,6 +109,9 @@ func (l *loader) top(root *yaml.Node) error {
 		case "tofurc":
 			c.TofuRC, err = l.str(v, key, "write a file name")
 			c.TofuRC = l.path(c.TofuRC)
+		case "state_key_file":
+			c.StateKeyFile, err = l.str(v, key, "write a file name")
+			c.StateKeyFile = l.path(c.StateKeyFile)
 		case "state_dir":
 			c.StateDir, err = l.str(v, key, "write a directory name")
 			c.StateDir = l.path(c.StateDir)

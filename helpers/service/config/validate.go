@@ -51,6 +51,9 @@ func (l *loader) validate() error {
 			return l.errAt(l.line(f.key), "give an existing PEM file", "%s %s: %s", f.key, f.path, pathError(err))
 		}
 	}
+	if err := l.stateKeyFile(); err != nil {
+		return err
+	}
 	if c.StateDir == "" && store.IsPostgresURL(c.History.Path) {
 		c.StateDir = l.path("cloudpulse-state") // next to the configuration file
 	}
@@ -94,6 +97,43 @@ func (l *loader) tokenFile() error {
 	}
 	if strings.TrimSpace(string(b)) == "" {
 		return l.errAt(line, "write a random token to it: openssl rand -hex 32 > "+f, "token_file %s is empty", f)
+	}
+	return nil
+}
+
+// fixStateKey says how to make the state key file.
+func fixStateKey(f string) string {
+	return "write one random secret and copy the same file to every instance: umask 077; openssl rand -hex 32 > " + f
+}
+
+// stateKeyFile: with a PostgreSQL history the runs' state is there, and
+// state_key_file (the same on every instance) must be a private file of at
+// least minStateKey characters; with SQLite it has no use and is refused.
+func (l *loader) stateKeyFile() error {
+	c := l.cfg
+	pg := store.IsPostgresURL(c.History.Path)
+	f, line := c.StateKeyFile, l.line("state_key_file")
+	switch {
+	case pg && f == "":
+		return l.errAt(l.line("history.path"), "set state_key_file; "+fixStateKey("/etc/cloudpulse/state.key"), "history.path is PostgreSQL, so scenario state is kept there, and state_key_file is not set")
+	case !pg && f != "":
+		return l.errAt(line, "remove it, or put the history on postgres://", "state_key_file is set but the history is SQLite: runs keep their state in state_dir, each with a key of its own")
+	case f == "":
+		return nil
+	}
+	fi, err := os.Stat(f)
+	if err != nil {
+		return l.errAt(line, fixStateKey(f), "state_key_file %s: %s", f, pathError(err))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return l.errAt(line, "chmod 600 "+f, "state_key_file %s has mode %04o: readable by group or others", f, fi.Mode().Perm())
+	}
+	if _, err := c.StateKey(); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return l.errAt(line, "make it readable by the service's user", "state_key_file %s: %s", f, pathError(err))
+		}
+		return l.errAt(line, fixStateKey(f), "state_key_file %s is too short: want %d characters or more", f, minStateKey)
 	}
 	return nil
 }
