@@ -114,7 +114,7 @@ browser-deps:
 cloud-test: tools obs-deps pg-deps browser-deps lab-up
 	@mkdir -p $(REPORTS)
 	$(LAB_ENV) CLOUDPULSE_REPORT=$(REPORTS)/functional.json CLOUDPULSE_SERVER_GROUP_POLICY=anti-affinity \
-		CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=1 \
+		CLOUDPULSE_FUNCTIONAL_AFTER_UPGRADE=1 \
 		$(GOTESTSUM) --junitfile $(REPORTS)/cloud.junit.xml --format standard-verbose -- \
 		-count=1 -p 1 -parallel $(CLOUD_TEST_PARALLEL) -timeout $(CLOUD_TEST_TIMEOUT) ./tests/...
 

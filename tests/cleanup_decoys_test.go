@@ -30,6 +30,7 @@ import (
 	"github.com/cloudpulse/cloudpulse/helpers/cloud"
 	"github.com/cloudpulse/cloudpulse/helpers/probe"
 	"github.com/cloudpulse/cloudpulse/helpers/scenario"
+	"github.com/cloudpulse/cloudpulse/helpers/tf"
 )
 
 // TestCleanupLeavesDecoysAlone proves that cleanup touches only what is
@@ -51,6 +52,10 @@ import (
 func TestCleanupLeavesDecoysAlone(t *testing.T) {
 	memberCfg := cloudConfig(t)
 	adminCfg := adminCloud(t)
+	// beside the other parallel cloud tests: its sweeps are by its own run id, and its real age sweep runs
+	// only in its own project (in the member's shared project it is a dry run that asserts only on decoys)
+	t.Parallel()
+	holdLabSteady(t)
 	ctx := runContext(t, 5*time.Minute)
 	member := connect(t, ctx, memberCfg)
 	admin := connect(t, ctx, adminCfg)
@@ -108,10 +113,11 @@ func TestCleanupLeavesDecoysAlone(t *testing.T) {
 	for _, cfg := range []*cloud.Config{memberCfg, adminCfg} {
 		t.Run("cpulse cleanup as "+cfg.Name, func(t *testing.T) {
 			stateDir := t.TempDir()
-			t.Setenv("CLOUDPULSE_STATE_DIR", stateDir)
 			f, err := scenario.NewFunctional(scenario.FunctionalOptions{Cloud: cfg, RunID: runID, Image: o.Image, Flavor: o.Flavor})
 			require.NoError(t, err)
-			ws, err := f.Workspace()
+			// in stateDir, not through CLOUDPULSE_STATE_DIR: the process's environment is shared by the parallel tests
+			ws, err := tf.NewWorkspace(tf.WorkspaceOptions{Fixture: f.Fixture(), RunID: f.RunID(), Vars: f.Vars(),
+				Secrets: f.Secrets(), StateRoot: stateDir})
 			require.NoError(t, err)
 			require.NoError(t, ws.Release()) // as if its run had been killed
 			out := cpulse(t, ctx, bin, nil, "cleanup", "--cloud", cfg.Name, "--state-dir", stateDir)

@@ -264,8 +264,8 @@ func startVictim(t *testing.T, stateDir, runID string) *victim {
 	t.Helper()
 	v := &victim{exited: make(chan error, 1), runID: runID}
 	v.cmd = exec.Command(os.Args[0], "-test.run", "^TestFunctional$", "-test.v", "-test.timeout", "20m")
-	// CLOUDPULSE_FUNCTIONAL_IN_UPGRADE= : the victim is TestFunctional itself, whatever make test skips
-	v.cmd.Env = append(os.Environ(), "CLOUDPULSE_STATE_DIR="+stateDir, "CLOUDPULSE_RUN_ID="+runID, "CLOUDPULSE_RUN_PREFIX=", "CLOUDPULSE_REPORT=", "CLOUDPULSE_FUNCTIONAL_IN_UPGRADE=")
+	// CLOUDPULSE_FUNCTIONAL_AFTER_UPGRADE= : the victim is TestFunctional itself, run at once
+	v.cmd.Env = append(os.Environ(), "CLOUDPULSE_STATE_DIR="+stateDir, "CLOUDPULSE_RUN_ID="+runID, "CLOUDPULSE_RUN_PREFIX=", "CLOUDPULSE_REPORT=", "CLOUDPULSE_FUNCTIONAL_AFTER_UPGRADE=")
 	v.cmd.Stdout, v.cmd.Stderr = &v.out, &v.out
 	v.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, v.cmd.Start())
