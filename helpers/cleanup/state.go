@@ -51,7 +51,12 @@ func FromState(ctx context.Context, cfg *cloud.Config, c *cloud.Cloud, ws *tf.Wo
 	}
 	gone, derr := scenario.Delete(ctx, runCloud, unknown)
 	fmt.Fprintf(w, "cleanup: run %s: its state holds %d resources; first deleted %d of the run's that it does not know through the APIs: %v\n", ws.RunID, len(known), len(gone), gone)
-	if err := errors.Join(ferr, derr); err != nil { // destroy goes on
+	// a router interface attached but never recorded keeps the subnet in use: the destroy would stall on it
+	detached, ierr := scenario.DetachUnknownInterfaces(ctx, runCloud, found, known)
+	if len(detached) > 0 {
+		fmt.Fprintf(w, "cleanup: run %s: detached %d router interfaces its state does not know: %v\n", ws.RunID, len(detached), detached)
+	}
+	if err := errors.Join(ferr, derr, ierr); err != nil { // destroy goes on
 		fmt.Fprintf(w, "cleanup: run %s: deleting what the state does not know left errors (destroy goes on): %v\n", ws.RunID, err)
 	}
 	t0 := time.Now()
