@@ -120,12 +120,8 @@ func (s *Service) scheduleShared(ctx context.Context, sh store.Shared, cloud, fa
 	slot := time.Now().Truncate(every)
 	wait := time.Duration(float64(every) * s.o.Jitter * rand.Float64())
 	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 		won, err := sh.Claim(ctx, cloud, family, slot, s.o.Owner)
 		switch {
@@ -164,12 +160,8 @@ func (s *Service) cloudLease(ctx context.Context, cloud string) (release func())
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("scenario lease", "cloud", cloud, "err", err)
 		}
-		t := time.NewTimer(leaseRetry)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, leaseRetry) {
 			return func() {}
-		case <-t.C:
 		}
 	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -85,12 +85,8 @@ func (s *Service) schedule(ctx context.Context, cloud, family string, every time
 	}
 	wait := time.Duration(float64(every) * s.o.Jitter * rand.Float64())
 	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 		r, joined, err := s.Submit(ctx, family, cloud, "schedule")
 		switch {
@@ -116,12 +112,20 @@ func (s *Service) prune(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("history pruned", "runs", n, "retention", s.o.Retention.String())
 		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, every) {
 			return
-		case <-t.C:
 		}
+	}
+}
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
