@@ -162,9 +162,15 @@ func TestReadLatency10k(t *testing.T) {
 		t.Skip("seeds 10 000 runs")
 	}
 	s, handles := bigStore(t)
+	logReadLatency(t, "sqlite", s, handles)
+}
+
+// logReadLatency logs the p50/p99 of 1000 calls of each read path of s.
+func logReadLatency(t *testing.T, db string, s *DB, handles []string) {
+	t.Helper()
 	for _, l := range latencies(s, handles) {
 		p50, p99, err := P99(context.Background(), 1000, l.call)
 		require.NoError(t, err)
-		t.Logf("%-16s 10k runs, 1000 calls: p50 %v p99 %v", l.name, p50, p99)
+		t.Logf("%-16s %s, 10k runs, 1000 calls: p50 %v p99 %v", l.name, db, p50, p99)
 	}
 }

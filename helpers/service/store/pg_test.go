@@ -182,11 +182,7 @@ func TestReadLatency10kPostgres(t *testing.T) {
 		t.Skip("seeds 10 000 runs")
 	}
 	s, handles := pgBigStore(t)
-	for _, l := range latencies(s, handles) {
-		p50, p99, err := P99(context.Background(), 1000, l.call)
-		require.NoError(t, err)
-		t.Logf("%-16s postgres, 10k runs, 1000 calls: p50 %v p99 %v", l.name, p50, p99)
-	}
+	logReadLatency(t, "postgres", s, handles)
 }
 
 func BenchmarkRead10kPostgres(b *testing.B) {
