@@ -29,13 +29,8 @@ func TestServeAdminClouds(t *testing.T) {
 	t.Parallel() // no scenario, no fault: beside the parallel cloud tests
 	holdLabSteady(t)
 	dir := t.TempDir()
-	built, err := os.ReadFile(buildCpulse(t, ctx))
-	require.NoError(t, err)
-	bin := filepath.Join(dir, "cpulse")
-	require.NoError(t, os.WriteFile(bin, built, 0o755))
-	oldToken, newToken := "old-"+scenario.NewRunID(), "new-"+scenario.NewRunID()
-	tokenFile := filepath.Join(dir, "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(oldToken+"\n"), 0o600))
+	bin, oldToken, tokenFile := servedBinary(t, ctx, dir, "old-")
+	newToken := "new-" + scenario.NewRunID()
 	config := filepath.Join(dir, "serve.yaml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 token_file: %s

@@ -46,6 +46,21 @@ type served struct {
 	exited chan error
 }
 
+// servedBinary builds cpulse and copies it into dir (outside the checkout: see
+// startServe), with a token file dir/token holding a fresh token that starts
+// with prefix: the binary, the token and the token file.
+func servedBinary(t *testing.T, ctx context.Context, dir, prefix string) (bin, token, tokenFile string) {
+	t.Helper()
+	built, err := os.ReadFile(buildCpulse(t, ctx))
+	require.NoError(t, err)
+	bin = filepath.Join(dir, "cpulse")
+	require.NoError(t, os.WriteFile(bin, built, 0o755))
+	token = prefix + scenario.NewRunID()
+	tokenFile = filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	return bin, token, tokenFile
+}
+
 func startServe(t *testing.T, bin, config, token string) *served {
 	t.Helper()
 	s := &served{token: token, log: &syncBuffer{}, exited: make(chan error, 1)}
@@ -196,13 +211,7 @@ func TestServe(t *testing.T) {
 	holdLabSteady(t)
 	loadServiceMap(t, smap)
 	dir := t.TempDir()
-	built, err := os.ReadFile(buildCpulse(t, ctx))
-	require.NoError(t, err)
-	bin := filepath.Join(dir, "cpulse") // a copy outside the checkout: see startServe
-	require.NoError(t, os.WriteFile(bin, built, 0o755))
-	token := "serve-lab-" + scenario.NewRunID()
-	tokenFile := filepath.Join(dir, "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	bin, token, tokenFile := servedBinary(t, ctx, dir, "serve-lab-")
 	config := filepath.Join(dir, "serve.yaml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 token_file: %s

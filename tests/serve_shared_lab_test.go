@@ -49,13 +49,7 @@ func TestServeTwoInstancesTakeOver(t *testing.T) {
 	require.NoError(t, err)
 
 	dir := t.TempDir()
-	built, err := os.ReadFile(buildCpulse(t, ctx))
-	require.NoError(t, err)
-	bin := filepath.Join(dir, "cpulse")
-	require.NoError(t, os.WriteFile(bin, built, 0o755))
-	token := "serve-shared-" + scenario.NewRunID()
-	tokenFile := filepath.Join(dir, "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	bin, token, tokenFile := servedBinary(t, ctx, dir, "serve-shared-")
 	stateKey := filepath.Join(dir, "state.key") // one file for both, as copied to every host
 	require.NoError(t, os.WriteFile(stateKey, []byte(strings.Repeat("5e", 32)+"\n"), 0o600))
 	db, err := sql.Open("pgx", history)

@@ -35,13 +35,7 @@ func startIdleServe(t *testing.T, ctx context.Context, cloudName string) *idleSe
 	t.Helper()
 	dir := t.TempDir()
 	start := time.Now()
-	built, err := os.ReadFile(buildCpulse(t, ctx))
-	require.NoError(t, err)
-	bin := filepath.Join(dir, "cpulse") // a copy outside the checkout: see startServe
-	require.NoError(t, os.WriteFile(bin, built, 0o755))
-	token := "upgrade-existing-" + scenario.NewRunID()
-	tokenFile := filepath.Join(dir, "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	bin, token, tokenFile := servedBinary(t, ctx, dir, "upgrade-existing-")
 	config := filepath.Join(dir, "serve.yaml")
 	stateDir := filepath.Join(dir, "runs")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
